@@ -1,0 +1,29 @@
+"""The ``earlylink`` command line."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from earlylink.cli.stack_cmd import stack_app
+from earlylink.errors import EarlylinkError
+
+app = typer.Typer(
+    help="earlylink: near-real-time, privacy-preserving linkage of early-years service data.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(stack_app, name="stack")
+
+err = Console(stderr=True)
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning earlylink errors into a clear message and exit code 1."""
+    try:
+        app()
+    except EarlylinkError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(1)

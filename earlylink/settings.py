@@ -1,0 +1,138 @@
+"""Settings, one class per concern, read from the environment (``EARLYLINK_*``) or a ``.env`` file.
+
+Secrets are ``SecretStr`` so they never print. A secret can also come from a file: pydantic-settings
+reads ``/run/secrets`` style directories given by ``EARLYLINK_SECRETS_DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _secrets_dir() -> str | None:
+    value = os.environ.get("EARLYLINK_SECRETS_DIR")
+    return value if value and Path(value).is_dir() else None
+
+
+def _config(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(
+        env_prefix=prefix,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        secrets_dir=_secrets_dir(),
+    )
+
+
+class PathSettings(BaseSettings):
+    """Where the local stack keeps its downloads (cache) and its data, logs and pids (state)."""
+
+    model_config = _config("EARLYLINK_")
+
+    cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "earlylink")
+    state_dir: Path = Field(default_factory=lambda: Path.home() / ".local" / "state" / "earlylink")
+
+
+class KafkaSettings(BaseSettings):
+    """How clients reach Kafka. ``bootstrap`` set to an external cluster skips the local broker."""
+
+    model_config = _config("EARLYLINK_KAFKA_")
+
+    bootstrap: str = "127.0.0.1:9092"
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_ca_location: Path | None = None
+    topic_prefix: str = "earlylink"
+    partitions: int = 4
+
+    def client_config(self) -> dict[str, str]:
+        """librdkafka (confluent-kafka) settings for these connection details."""
+        config = {"bootstrap.servers": self.bootstrap, "security.protocol": self.security_protocol}
+        if self.sasl_mechanism:
+            config["sasl.mechanism"] = self.sasl_mechanism
+        if self.sasl_username:
+            config["sasl.username"] = self.sasl_username
+        if self.sasl_password:
+            config["sasl.password"] = self.sasl_password.get_secret_value()
+        if self.ssl_ca_location:
+            config["ssl.ca.location"] = str(self.ssl_ca_location)
+        return config
+
+    def topic(self, name: str) -> str:
+        """The full name of one of earlylink's topics."""
+        return f"{self.topic_prefix}.{name}"
+
+
+class RegistrySettings(BaseSettings):
+    """An optional Confluent-API schema registry; without one, Avro single-object encoding."""
+
+    model_config = _config("EARLYLINK_SCHEMA_REGISTRY_")
+
+    url: str | None = None
+
+
+class DatabaseSettings(BaseSettings):
+    """The PostgreSQL that holds the identity graph. ``url`` set skips the embedded server."""
+
+    model_config = _config("EARLYLINK_DATABASE_")
+
+    url: SecretStr | None = None
+    name: str = "earlylink"
+
+    def dsn(self, stack: StackSettings) -> str:
+        """The connection string: the configured URL, else the embedded server's."""
+        if self.url is not None:
+            return self.url.get_secret_value()
+        return f"postgresql://postgres@127.0.0.1:{stack.postgres_port}/{self.name}"
+
+
+class StackSettings(BaseSettings):
+    """Ports and sizes of the local stack's own services."""
+
+    model_config = _config("EARLYLINK_STACK_")
+
+    kafka_version: str = "4.1.1"
+    kafka_port: int = 9092
+    kafka_controller_port: int = 9093
+    kafka_heap: str = "1g"
+    postgres_port: int = 54329
+    start_timeout_s: float = 120.0
+
+
+class ProcessorSettings(BaseSettings):
+    """Stream processor tuning."""
+
+    model_config = _config("EARLYLINK_PROCESSOR_")
+
+    batch_size: int = 500
+    batch_within_s: float = 0.5
+    web_port: int = 6066
+
+
+class Settings:
+    """All settings together, each concern read once."""
+
+    def __init__(self) -> None:
+        self.paths = PathSettings()
+        self.kafka = KafkaSettings()
+        self.registry = RegistrySettings()
+        self.database = DatabaseSettings()
+        self.stack = StackSettings()
+        self.processor = ProcessorSettings()
+
+    @property
+    def database_dsn(self) -> str:
+        return self.database.dsn(self.stack)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read from the environment on first use)."""
+    return Settings()

