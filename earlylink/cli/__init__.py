@@ -7,6 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
+from earlylink.cli.run_cmd import run_app
 from earlylink.cli.stack_cmd import stack_app
 from earlylink.errors import EarlylinkError
 
@@ -16,6 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(stack_app, name="stack")
+app.add_typer(run_app, name="run")
 
 err = Console(stderr=True)
 

@@ -1,0 +1,1 @@
+"""Service side: publishing events, the synthetic borough, and extract import."""

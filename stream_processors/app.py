@@ -1,0 +1,41 @@
+"""The faust application shared by earlylink's agents, configured from settings.
+
+Pitfalls of faust-streaming 0.15 handled here: agents run with concurrency 1 (with more it can
+commit past an in-flight message), exactly-once processing is not used (our sink is idempotent
+and stores offsets itself), and batches come from ``stream.take_events`` (with offsets).
+"""
+
+from __future__ import annotations
+
+import faust
+
+from earlylink.settings import Settings
+
+
+def make_app(settings: Settings, app_id: str) -> faust.App:
+    """A faust app talking to the configured Kafka, with raw bytes in and out."""
+    kafka = settings.kafka
+    return faust.App(
+        app_id,
+        broker=f"kafka://{kafka.bootstrap}",
+        broker_credentials=None,
+        value_serializer="raw",
+        key_serializer="raw",
+        store="memory://",
+        autodiscover=False,
+        topic_disable_leader=True,
+        topic_allow_declare=False,
+        topic_partitions=kafka.partitions,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        web_enabled=True,
+        web_port=settings.processor.web_port,
+        web_bind="127.0.0.1",
+    )
+
+
+def run_worker(app: faust.App, loglevel: str = "info") -> None:
+    """Run the app's worker in this process until it is stopped (SIGTERM/SIGINT)."""
+    from faust.worker import Worker
+
+    Worker(app, loglevel=loglevel, quiet=True).execute_from_commandline()
