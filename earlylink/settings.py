@@ -52,9 +52,12 @@ class KafkaSettings(BaseSettings):
     topic_prefix: str = "earlylink"
     partitions: int = 4
 
-    def client_config(self) -> dict[str, str]:
+    def client_config(self) -> dict[str, str | int | float | bool]:
         """librdkafka (confluent-kafka) settings for these connection details."""
-        config = {"bootstrap.servers": self.bootstrap, "security.protocol": self.security_protocol}
+        config: dict[str, str | int | float | bool] = {
+            "bootstrap.servers": self.bootstrap,
+            "security.protocol": self.security_protocol,
+        }
         if self.sasl_mechanism:
             config["sasl.mechanism"] = self.sasl_mechanism
         if self.sasl_username:
@@ -117,15 +120,24 @@ class ProcessorSettings(BaseSettings):
 
 
 class Settings:
-    """All settings together, each concern read once."""
+    """All settings together, each concern read once (or given, as tests do)."""
 
-    def __init__(self) -> None:
-        self.paths = PathSettings()
-        self.kafka = KafkaSettings()
-        self.registry = RegistrySettings()
-        self.database = DatabaseSettings()
-        self.stack = StackSettings()
-        self.processor = ProcessorSettings()
+    def __init__(
+        self,
+        *,
+        paths: PathSettings | None = None,
+        kafka: KafkaSettings | None = None,
+        registry: RegistrySettings | None = None,
+        database: DatabaseSettings | None = None,
+        stack: StackSettings | None = None,
+        processor: ProcessorSettings | None = None,
+    ) -> None:
+        self.paths = paths or PathSettings()
+        self.kafka = kafka or KafkaSettings()
+        self.registry = registry or RegistrySettings()
+        self.database = database or DatabaseSettings()
+        self.stack = stack or StackSettings()
+        self.processor = processor or ProcessorSettings()
 
     @property
     def database_dsn(self) -> str:

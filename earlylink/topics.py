@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 
 from earlylink.errors import StackError
 from earlylink.settings import KafkaSettings
@@ -44,8 +45,12 @@ def ensure_topics(kafka: KafkaSettings, specs: list[TopicSpec] | None = None) ->
         return []
     futures = admin.create_topics(
         [
-            NewTopic(s.name, num_partitions=kafka.partitions, replication_factor=1,
-                     config={"retention.ms": str(s.retention_ms)})
+            NewTopic(
+                s.name,
+                num_partitions=kafka.partitions,
+                replication_factor=1,
+                config={"retention.ms": str(s.retention_ms)},
+            )
             for s in wanted
         ]
     )

@@ -54,13 +54,19 @@ class DeliveryReport:
 class Publisher:
     """Publishes events to one topic; use as a context manager."""
 
-    def __init__(self, kafka: KafkaSettings, topic: str, contracts: Catalogue | None = None,
-                 overrides: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        kafka: KafkaSettings,
+        topic: str,
+        contracts: Catalogue | None = None,
+        overrides: dict[str, Any] | None = None,
+    ) -> None:
         self.topic = topic
         self.contracts = contracts or catalogue()
         self.report = DeliveryReport()
-        self._producer = Producer({**kafka.client_config(), **PRODUCER_DEFAULTS,
-                                   **(overrides or {})})
+        self._producer = Producer(
+            {**kafka.client_config(), **PRODUCER_DEFAULTS, **(overrides or {})}
+        )
 
     def publish(self, event: Event) -> None:
         """Queue one event; delivery is confirmed asynchronously (see ``report``)."""
@@ -71,8 +77,9 @@ class Publisher:
         """Queue already-encoded bytes (used by tests that send what other producers might)."""
         while True:
             try:
-                self._producer.produce(self.topic, value=value, key=key,
-                                       on_delivery=self.report.on_delivery)
+                self._producer.produce(
+                    self.topic, value=value, key=key, on_delivery=self.report.on_delivery
+                )
                 break
             except BufferError:
                 self._producer.poll(0.1)  # queue full: let deliveries drain, then retry
@@ -82,22 +89,30 @@ class Publisher:
         """Wait for every queued event to be acknowledged or to fail."""
         remaining = self._producer.flush(timeout_s)
         if remaining:
-            raise DeliveryError(f"{remaining} events still unacknowledged after {timeout_s:.0f}s "
-                                f"on topic {self.topic}")
+            raise DeliveryError(
+                f"{remaining} events still unacknowledged after {timeout_s:.0f}s "
+                f"on topic {self.topic}"
+            )
         return self.report
 
     def close(self) -> DeliveryReport:
         report = self.flush()
         if report.failed:
-            raise DeliveryError(f"{report.failed} events failed delivery to {self.topic}: "
-                                + "; ".join(report.errors[:5]))
+            raise DeliveryError(
+                f"{report.failed} events failed delivery to {self.topic}: "
+                + "; ".join(report.errors[:5])
+            )
         return report
 
     def __enter__(self) -> Publisher:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if exc_type is None:
             self.close()
         else:

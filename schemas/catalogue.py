@@ -53,13 +53,18 @@ def _inline_shared(node: Any, shared: dict[str, dict[str, Any]], defined: set[st
     if isinstance(node, dict):
         if node.get("type") in ("record", "enum", "fixed") and "name" in node:
             defined.add(f"{node.get('namespace', NAMESPACE)}.{node['name']}")
-        return {key: _inline_shared(value, shared, defined) if key in ("type", "fields", "items",
-                "values") else value for key, value in node.items()}
+        return {
+            key: _inline_shared(value, shared, defined)
+            if key in ("type", "fields", "items", "values")
+            else value
+            for key, value in node.items()
+        }
     return node
 
 
-def _build(event_type: str, version: int, raw: dict[str, Any],
-           shared: dict[str, dict[str, Any]]) -> SchemaVersion:
+def _build(
+    event_type: str, version: int, raw: dict[str, Any], shared: dict[str, dict[str, Any]]
+) -> SchemaVersion:
     definition = _inline_shared(raw, shared, set())
     parsed = parse_schema(definition)
     canonical = to_parsing_canonical_form(parsed)
@@ -119,6 +124,7 @@ def load_from_files(files: dict[str, str]) -> Catalogue:
 def catalogue() -> Catalogue:
     """The contracts shipped in ``schemas/avro``."""
     folder = resources.files("schemas").joinpath("avro")
-    files = {f.name: f.read_text(encoding="utf-8") for f in folder.iterdir()
-             if f.name.endswith(".avsc")}
+    files = {
+        f.name: f.read_text(encoding="utf-8") for f in folder.iterdir() if f.name.endswith(".avsc")
+    }
     return load_from_files(files)

@@ -45,7 +45,7 @@ class DecodeError(ContractError):
 
 @dataclass(frozen=True)
 class Decoded:
-    """A decoded event: its type, the writer's version, and the record read as the newest version."""
+    """A decoded event: its type, the writer's version, the record read as the newest version."""
 
     event_type: str
     writer_version: int
@@ -60,8 +60,9 @@ def encode(version: SchemaVersion, record: dict[str, Any]) -> bytes:
     try:
         schemaless_writer(buffer, version.parsed, record)
     except (ValueError, TypeError, KeyError) as exc:
-        raise ContractError(f"record does not fit {version.event_type} v{version.version}: "
-                            f"{type(exc).__name__}") from exc
+        raise ContractError(
+            f"record does not fit {version.event_type} v{version.version}: {type(exc).__name__}"
+        ) from exc
     return buffer.getvalue()
 
 
@@ -70,14 +71,18 @@ def writer_of(data: bytes, catalogue: Catalogue) -> SchemaVersion:
     if not data:
         raise DecodeError(DecodeReason.EMPTY, "empty message")
     if data[:1] == CONFLUENT_MAGIC:
-        raise DecodeError(DecodeReason.CONFLUENT_WITHOUT_REGISTRY,
-                          "Confluent wire format but no schema registry is configured")
+        raise DecodeError(
+            DecodeReason.CONFLUENT_WITHOUT_REGISTRY,
+            "Confluent wire format but no schema registry is configured",
+        )
     if data[:2] != SINGLE_OBJECT_MAGIC or len(data) < HEADER_LEN:
         raise DecodeError(DecodeReason.BAD_MAGIC, "not Avro single-object encoding")
     version = catalogue.by_fingerprint(data[2:HEADER_LEN])
     if version is None:
-        raise DecodeError(DecodeReason.UNKNOWN_SCHEMA,
-                          f"fingerprint {data[2:HEADER_LEN].hex()} is not in the catalogue")
+        raise DecodeError(
+            DecodeReason.UNKNOWN_SCHEMA,
+            f"fingerprint {data[2:HEADER_LEN].hex()} is not in the catalogue",
+        )
     return version
 
 
@@ -88,12 +93,15 @@ def decode(data: bytes, catalogue: Catalogue) -> Decoded:
     body = io.BytesIO(data[HEADER_LEN:])
     try:
         record = schemaless_reader(body, writer.parsed, reader.parsed)
-    except Exception as exc:  # noqa: BLE001 - fastavro raises many types on corrupt input
-        raise DecodeError(DecodeReason.UNDECODABLE,
-                          f"{writer.event_type} v{writer.version}: {type(exc).__name__}") from exc
+    except Exception as exc:
+        raise DecodeError(
+            DecodeReason.UNDECODABLE, f"{writer.event_type} v{writer.version}: {type(exc).__name__}"
+        ) from exc
     if body.tell() != len(data) - HEADER_LEN:
-        raise DecodeError(DecodeReason.TRAILING_BYTES,
-                          f"{len(data) - HEADER_LEN - body.tell()} bytes after the record")
+        raise DecodeError(
+            DecodeReason.TRAILING_BYTES,
+            f"{len(data) - HEADER_LEN - body.tell()} bytes after the record",
+        )
     if not isinstance(record, dict):
         raise DecodeError(DecodeReason.UNDECODABLE, "body is not a record")
     return Decoded(writer.event_type, writer.version, record)

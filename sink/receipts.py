@@ -32,14 +32,29 @@ async def write_receipts(
     """Insert receipts (replays are no-ops) and advance offsets, atomically."""
     try:
         async with conn.transaction(), conn.cursor() as cur:
-            await cur.executemany(INSERT_RECEIPT, [
-                (r.event_id, r.source_system, r.event_type, r.schema_version, r.event_time,
-                 r.topic, r.partition, r.offset) for r in receipts
-            ])
-            await cur.executemany(UPSERT_OFFSET, [
-                (group, topic, partition, offset)
-                for (topic, partition), offset in sorted(offsets.items())
-            ])
+            await cur.executemany(
+                INSERT_RECEIPT,
+                [
+                    (
+                        r.event_id,
+                        r.source_system,
+                        r.event_type,
+                        r.schema_version,
+                        r.event_time,
+                        r.topic,
+                        r.partition,
+                        r.offset,
+                    )
+                    for r in receipts
+                ],
+            )
+            await cur.executemany(
+                UPSERT_OFFSET,
+                [
+                    (group, topic, partition, offset)
+                    for (topic, partition), offset in sorted(offsets.items())
+                ],
+            )
     except psycopg.Error as exc:
         where = ", ".join(f"{t}[{p}]<{o}" for (t, p), o in sorted(offsets.items()))
         raise SinkError(f"writing {len(receipts)} receipts failed ({where}): {exc}") from exc

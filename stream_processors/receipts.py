@@ -59,16 +59,18 @@ def receipts_for(
             failed.append(Undecodable(message, exc.reason.value))
             continue
         envelope = decoded.record["envelope"]
-        receipts.append(Receipt(
-            event_id=uuid.UUID(str(envelope["event_id"])),
-            source_system=envelope["source_system"],
-            event_type=decoded.event_type,
-            schema_version=decoded.writer_version,
-            event_time=envelope["event_time"],
-            topic=message.topic,
-            partition=message.partition,
-            offset=message.offset,
-        ))
+        receipts.append(
+            Receipt(
+                event_id=uuid.UUID(str(envelope["event_id"])),
+                source_system=envelope["source_system"],
+                event_type=decoded.event_type,
+                schema_version=decoded.writer_version,
+                event_time=envelope["event_time"],
+                topic=message.topic,
+                partition=message.partition,
+                offset=message.offset,
+            )
+        )
     return receipts, failed
 
 

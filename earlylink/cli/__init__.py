@@ -7,6 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
+from earlylink.cli.db_cmd import db_app, topics_app
 from earlylink.cli.run_cmd import run_app
 from earlylink.cli.stack_cmd import stack_app
 from earlylink.errors import EarlylinkError
@@ -18,6 +19,8 @@ app = typer.Typer(
 )
 app.add_typer(stack_app, name="stack")
 app.add_typer(run_app, name="run")
+app.add_typer(db_app, name="db")
+app.add_typer(topics_app, name="topics")
 
 err = Console(stderr=True)
 

@@ -8,8 +8,9 @@ import typer
 
 from earlylink.settings import get_settings
 
-run_app = typer.Typer(help="Run a stream processor in the foreground (Ctrl-C stops it).",
-                      no_args_is_help=True)
+run_app = typer.Typer(
+    help="Run a stream processor in the foreground (Ctrl-C stops it).", no_args_is_help=True
+)
 
 
 @run_app.command()

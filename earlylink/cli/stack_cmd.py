@@ -13,8 +13,9 @@ from earlylink.settings import get_settings
 from earlylink.stack import LocalStack
 from earlylink.topics import ensure_topics
 
-stack_app = typer.Typer(help="Start, check and stop the local Kafka and PostgreSQL.",
-                        no_args_is_help=True)
+stack_app = typer.Typer(
+    help="Start, check and stop the local Kafka and PostgreSQL.", no_args_is_help=True
+)
 console = Console()
 
 

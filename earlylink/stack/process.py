@@ -113,7 +113,12 @@ def run_checked(
     """Run a short command; on failure raise StackError with its output's tail."""
     try:
         done = subprocess.run(
-            argv, capture_output=True, text=True, timeout=timeout_s, check=False, cwd="/",
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+            cwd="/",
             **as_user(user),
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -121,13 +126,13 @@ def run_checked(
     if done.returncode != 0:
         tail = "\n".join((done.stdout + done.stderr).splitlines()[-30:])
         raise StackError(f"{what} failed (exit {done.returncode}):\n{tail}")
-    return done.stdout
+    return str(done.stdout)
 
 
 def wait_until(
     check: Callable[[], bool], timeout_s: float, what: str, proc: ManagedProcess
 ) -> None:
-    """Poll ``check()`` until it is true; raise with the log tail if the process dies or time runs out."""
+    """Poll ``check()`` until true; raise with the log tail if the process dies or time is up."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if check():

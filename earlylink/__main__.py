@@ -1,0 +1,5 @@
+"""``python -m earlylink`` runs the CLI."""
+
+from earlylink.cli import main
+
+main()

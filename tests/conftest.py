@@ -1,0 +1,148 @@
+"""Shared fixtures: factories for events, and (for integration/e2e) the real local stack.
+
+Integration tests never skip: if Kafka or PostgreSQL cannot be brought up, the session fails
+with the reason and the service's log tail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from earlylink.errors import EarlylinkError
+from earlylink.settings import DatabaseSettings, KafkaSettings, ProcessorSettings, Settings
+from schemas.models import Envelope, PersonRecord, Role
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by its folder so ``-m unit`` etc. select the layers."""
+    for item in items:
+        for layer in ("unit", "integration", "e2e"):
+            if f"tests/{layer}/" in str(item.fspath):
+                item.add_marker(getattr(pytest.mark, layer))
+
+
+@pytest.fixture
+def make_envelope() -> Callable[..., Envelope]:
+    def make(source: str = "hv-mandated-checks", version: int = 1, **kw: Any) -> Envelope:
+        return Envelope(
+            event_id=kw.pop("event_id", uuid.uuid4()),
+            event_time=kw.pop("event_time", dt.datetime.now(dt.UTC)),
+            source_system=source,
+            schema_version=version,
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_person(make_envelope: Callable[..., Envelope]) -> Callable[..., PersonRecord]:
+    """Factory for a plausible person record; override any field by keyword."""
+
+    def make(**overrides: Any) -> PersonRecord:
+        fields: dict[str, Any] = {
+            "envelope": make_envelope(overrides.pop("source", "hv-mandated-checks"), version=2),
+            "record_id": f"rec-{uuid.uuid4().hex[:8]}",
+            "record_version": 1,
+            "role": Role.CHILD,
+            "given_names": "Amara",
+            "family_name": "Okafor",
+            "date_of_birth": dt.date(2024, 3, 14),
+            "postcode": "SE11 5QY",
+        }
+        fields.update(overrides)
+        return PersonRecord(**fields)
+
+    return make
+
+
+# --------------------------------------------------------------------------- real services
+
+
+@pytest.fixture(scope="session")
+def base_settings() -> Settings:
+    return Settings()
+
+
+@pytest.fixture(scope="session")
+def stack(base_settings: Settings) -> Iterator[Settings]:
+    """The local stack, up (started here if needed, stopped at the end if we started it)."""
+    from earlylink.stack import LocalStack
+
+    local = LocalStack(base_settings)
+    was_running = local.kafka.healthy() and (not local.manages_postgres or local.postgres.healthy())
+    try:
+        local.up()
+    except EarlylinkError as exc:
+        pytest.fail(f"the local stack did not come up: {exc}", pytrace=False)
+    yield base_settings
+    if not was_running and not os.environ.get("EARLYLINK_KEEP_STACK"):
+        local.down()
+
+
+@pytest.fixture(scope="session")
+def live_settings(stack: Settings) -> Iterator[Settings]:
+    """Settings for this test session: own topics (fresh prefix) and own database."""
+    from earlylink.topics import ensure_topics
+    from sink.migrate import migrate
+
+    run = uuid.uuid4().hex[:8]
+    db_name = f"earlylink_test_{run}"
+    admin_dsn = stack.database_dsn
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(db_name)))
+    base_db = stack.database
+    database = DatabaseSettings(
+        name=db_name,
+        url=_swap_db(base_db.url.get_secret_value(), db_name) if base_db.url else None,
+    )
+    settings = Settings(
+        paths=stack.paths,
+        stack=stack.stack,
+        registry=stack.registry,
+        kafka=KafkaSettings(**{**stack.kafka.model_dump(), "topic_prefix": f"test-{run}"}),
+        database=database,
+        processor=ProcessorSettings(batch_size=200, batch_within_s=0.2, web_port=16066),
+    )
+    ensure_topics(settings.kafka)
+    migrate(settings.database_dsn)
+    yield settings
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(
+            psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                psycopg.sql.Identifier(db_name)
+            )
+        )
+
+
+def _swap_db(url: str, name: str) -> str:
+    head, _, tail = url.rpartition("/")
+    query = tail.partition("?")[2]
+    return f"{head}/{name}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture
+def db(live_settings: Settings) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
+    with psycopg.connect(live_settings.database_dsn, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture
+def child_env(live_settings: Settings) -> dict[str, str]:
+    """Environment for a processor subprocess so it uses this session's topics and database."""
+    env = {
+        "EARLYLINK_KAFKA_TOPIC_PREFIX": live_settings.kafka.topic_prefix,
+        "EARLYLINK_KAFKA_BOOTSTRAP": live_settings.kafka.bootstrap,
+        "EARLYLINK_DATABASE_NAME": live_settings.database.name,
+        "EARLYLINK_PROCESSOR_WEB_PORT": str(live_settings.processor.web_port),
+        "EARLYLINK_PROCESSOR_BATCH_WITHIN_S": "0.2",
+    }
+    if live_settings.database.url:
+        env["EARLYLINK_DATABASE_URL"] = live_settings.database.url.get_secret_value()
+    return env

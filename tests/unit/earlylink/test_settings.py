@@ -1,0 +1,41 @@
+"""Settings: environment overrides, and secrets that never print."""
+
+from __future__ import annotations
+
+import pytest
+
+from earlylink.settings import DatabaseSettings, KafkaSettings, StackSettings
+
+
+def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EARLYLINK_KAFKA_BOOTSTRAP", "broker.example:9094")
+    monkeypatch.setenv("EARLYLINK_KAFKA_TOPIC_PREFIX", "borough")
+    kafka = KafkaSettings()
+    assert kafka.client_config()["bootstrap.servers"] == "broker.example:9094"
+    assert kafka.topic("raw") == "borough.raw"
+
+
+def test_database_url_is_secret_and_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EARLYLINK_DATABASE_URL", "postgresql://writer:s3cret@db.example/el")
+    database = DatabaseSettings()
+    assert "s3cret" not in repr(database)
+    assert "s3cret" not in str(database.model_dump())
+    assert database.dsn(StackSettings()) == "postgresql://writer:s3cret@db.example/el"
+
+
+def test_embedded_database_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EARLYLINK_DATABASE_URL", raising=False)
+    dsn = DatabaseSettings().dsn(StackSettings(postgres_port=5555))
+    assert dsn == "postgresql://postgres@127.0.0.1:5555/earlylink"
+
+
+def test_sasl_settings_reach_the_client_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EARLYLINK_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("EARLYLINK_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
+    monkeypatch.setenv("EARLYLINK_KAFKA_SASL_USERNAME", "earlylink")
+    monkeypatch.setenv("EARLYLINK_KAFKA_SASL_PASSWORD", "pw-not-printed")
+    kafka = KafkaSettings()
+    assert "pw-not-printed" not in repr(kafka)
+    config = kafka.client_config()
+    assert config["security.protocol"] == "SASL_SSL"
+    assert config["sasl.password"] == "pw-not-printed"
