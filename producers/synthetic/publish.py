@@ -1,0 +1,52 @@
+"""Generate a borough and publish it: truth file first, then events in time order."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from earlylink.settings import Settings
+from producers.pacing import paced
+from producers.publisher import Publisher
+from producers.synthetic.timeline import BoroughGenerator
+from producers.synthetic.truth import realism, write_truth
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    events: int
+    delivered: int
+    failed: int
+    seconds: float
+    truth_path: Path
+    truth_rows: int
+    realism: list[tuple[str, str]]
+
+
+def publish_borough(
+    settings: Settings,
+    families: int,
+    seed: int,
+    rate: float,
+    folder: Path,
+    show_progress: bool = True,
+) -> PublishResult:
+    generator = BoroughGenerator(families, seed)
+    events = generator.events()
+    truth_path = folder / "truth.csv"
+    truth_rows = write_truth(generator, truth_path)
+    started = time.monotonic()
+    publisher = Publisher(settings.kafka, settings.kafka.topic("raw"))
+    for event in paced(events, len(events), rate or None, "publishing", show=show_progress):
+        publisher.publish(event)
+    report = publisher.flush()
+    return PublishResult(
+        len(events),
+        report.delivered,
+        report.failed,
+        time.monotonic() - started,
+        truth_path,
+        truth_rows,
+        realism(generator),
+    )
