@@ -34,3 +34,19 @@ def main() -> None:
     except EarlylinkError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(1)
+
+
+@app.command()
+def demo(
+    families: int = typer.Option(15_000, help="Families in the synthetic borough."),
+    seed: int = typer.Option(7, help="Random seed."),
+) -> None:
+    """The main job: stream a synthetic borough through the pipeline and print a summary."""
+    from rich.console import Console
+
+    from earlylink.demo import run_demo, summary
+    from earlylink.settings import get_settings
+
+    console = Console()
+    settings = get_settings()
+    summary(settings, run_demo(settings, families, seed, console), console)

@@ -109,7 +109,7 @@ def _nhs(value: str, noise: Noise, rng: random.Random) -> str | None:
     if not noise.invalid_nhs:
         return value
     for _ in range(20):  # change one digit so the check digit fails
-        i = rng.randrange(9)
+        i = rng.randrange(3, 9)  # keep the 999 test-range prefix
         candidate = value[:i] + str((int(value[i]) + rng.randint(1, 9)) % 10) + value[i + 1 :]
         if nhs_check_digit(candidate[:9]) != int(candidate[9]):
             return candidate

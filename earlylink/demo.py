@@ -1,0 +1,67 @@
+"""The main job: a synthetic borough streamed through the whole pipeline, then a summary."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from rich.console import Console
+from rich.table import Table
+
+from earlylink.processors import PROCESSORS, running, wait_caught_up
+from earlylink.settings import Settings
+from earlylink.topics import ensure_topics
+from producers.synthetic.publish import PublishResult, publish_borough
+from sink.migrate import migrate
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    published: PublishResult
+    catch_up_s: float
+    total_s: float
+
+
+def run_demo(settings: Settings, families: int, seed: int, console: Console) -> DemoResult:
+    started = time.monotonic()
+    ensure_topics(settings.kafka)
+    migrate(settings.database_dsn)
+    raw = settings.kafka.topic("raw")
+    with running(settings):
+        console.print(f"generating a borough of {families:,} families (seed {seed})...")
+        published = publish_borough(settings, families, seed, 0,
+                                    Path("out") / f"borough-{families}-{seed}")
+        console.print(f"published {published.delivered:,} events "
+                      f"({published.failed} failed) in {published.seconds:.1f}s")
+        with console.status("waiting for the pipeline to catch up...") as status:
+            catch_up = 0.0
+            for name in PROCESSORS:
+                catch_up += wait_caught_up(
+                    settings, name, raw, timeout_s=1800,
+                    on_progress=lambda left: status.update(f"{name}: {left:,} events to go"))
+    return DemoResult(published, catch_up, time.monotonic() - started)
+
+
+def summary(settings: Settings, result: DemoResult, console: Console) -> None:
+    with psycopg.connect(settings.database_dsn) as conn:
+        by_type = conn.execute(
+            "SELECT event_type, count(*) FROM event_receipts GROUP BY 1 ORDER BY 2 DESC"
+        ).fetchall()
+        sources = conn.execute(
+            "SELECT count(DISTINCT source_system), count(*) FROM event_receipts").fetchone()
+    table = Table(title="earlylink demo: summary")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_row("events published", f"{result.published.delivered:,}")
+    for event_type, count in by_type:
+        table.add_row(f"  received: {event_type}", f"{count:,}")
+    if sources:
+        table.add_row("source systems seen", f"{sources[0]}")
+        table.add_row("events in the ledger (all runs)", f"{sources[1]:,}")
+    table.add_row("publish rate", f"{result.published.events / result.published.seconds:,.0f}/s")
+    table.add_row("pipeline caught up after publishing", f"{result.catch_up_s:.1f}s")
+    table.add_row("total time", f"{result.total_s:.1f}s")
+    console.print(table)
+    console.print(f"ground truth: {result.published.truth_path}")

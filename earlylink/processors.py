@@ -1,0 +1,69 @@
+"""The stream processors as background processes (used by the demo and the tests' e2e runs)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from earlylink.errors import StackError
+from earlylink.progress import end_offsets, lag_of
+from earlylink.settings import Settings
+from earlylink.stack.process import ManagedProcess
+from sink.offsets import committed_offsets
+
+PROCESSORS = ("receipts",)
+
+
+def processor(settings: Settings, name: str) -> ManagedProcess:
+    folder = settings.paths.state_dir / "processors"
+    folder.mkdir(parents=True, exist_ok=True)
+    return ManagedProcess(name=name, pid_file=folder / f"{name}.pid",
+                          log_file=folder / f"{name}.log", marker=f"earlylink run {name}")
+
+
+def group_of(settings: Settings, name: str) -> str:
+    return f"{settings.kafka.topic_prefix}-{name}"
+
+
+@contextmanager
+def running(settings: Settings, names: tuple[str, ...] = PROCESSORS) -> Iterator[None]:
+    """Start the processors (if not running) for the duration of the block."""
+    started = []
+    for name in names:
+        proc = processor(settings, name)
+        if proc.pid() is None:
+            proc.start([sys.executable, "-m", "earlylink", "run", name])
+            started.append(proc)
+    try:
+        yield
+    finally:
+        for proc in started:
+            proc.stop(timeout_s=30)
+
+
+def remaining(settings: Settings, name: str, topic: str) -> int:
+    """Messages of ``topic`` the processor has not yet committed."""
+    ends = end_offsets(settings.kafka, topic)
+    done = committed_offsets(settings.database_dsn, group_of(settings, name), topic)
+    return sum(p.lag for p in lag_of(done, ends, topic))
+
+
+def wait_caught_up(settings: Settings, name: str, topic: str, timeout_s: float,
+                   on_progress: object = None) -> float:
+    """Block until ``name`` has committed everything in ``topic``; return the seconds taken."""
+    started = time.monotonic()
+    proc = processor(settings, name)
+    while True:
+        left = remaining(settings, name, topic)
+        if callable(on_progress):
+            on_progress(left)
+        if left == 0:
+            return time.monotonic() - started
+        if proc.pid() is None:
+            raise StackError(f"processor {name} stopped. Last log lines:\n{proc.log_tail()}")
+        if time.monotonic() - started > timeout_s:
+            raise StackError(f"processor {name} still {left} messages behind after "
+                             f"{timeout_s:.0f}s. Last log lines:\n{proc.log_tail()}")
+        time.sleep(1.0)
