@@ -31,16 +31,23 @@ def run_demo(settings: Settings, families: int, seed: int, console: Console) -> 
     raw = settings.kafka.topic("raw")
     with running(settings):
         console.print(f"generating a borough of {families:,} families (seed {seed})...")
-        published = publish_borough(settings, families, seed, 0,
-                                    Path("out") / f"borough-{families}-{seed}")
-        console.print(f"published {published.delivered:,} events "
-                      f"({published.failed} failed) in {published.seconds:.1f}s")
+        published = publish_borough(
+            settings, families, seed, 0, Path("out") / f"borough-{families}-{seed}"
+        )
+        console.print(
+            f"published {published.delivered:,} events "
+            f"({published.failed} failed) in {published.seconds:.1f}s"
+        )
         with console.status("waiting for the pipeline to catch up...") as status:
             catch_up = 0.0
             for name in PROCESSORS:
                 catch_up += wait_caught_up(
-                    settings, name, raw, timeout_s=1800,
-                    on_progress=lambda left: status.update(f"{name}: {left:,} events to go"))
+                    settings,
+                    name,
+                    raw,
+                    timeout_s=1800,
+                    on_progress=lambda left, name=name: status.update(f"{name}: {left:,} to go"),
+                )
     return DemoResult(published, catch_up, time.monotonic() - started)
 
 
@@ -50,7 +57,8 @@ def summary(settings: Settings, result: DemoResult, console: Console) -> None:
             "SELECT event_type, count(*) FROM event_receipts GROUP BY 1 ORDER BY 2 DESC"
         ).fetchall()
         sources = conn.execute(
-            "SELECT count(DISTINCT source_system), count(*) FROM event_receipts").fetchone()
+            "SELECT count(DISTINCT source_system), count(*) FROM event_receipts"
+        ).fetchone()
     table = Table(title="earlylink demo: summary")
     table.add_column("figure")
     table.add_column("value", justify="right")

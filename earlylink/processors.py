@@ -19,8 +19,12 @@ PROCESSORS = ("receipts",)
 def processor(settings: Settings, name: str) -> ManagedProcess:
     folder = settings.paths.state_dir / "processors"
     folder.mkdir(parents=True, exist_ok=True)
-    return ManagedProcess(name=name, pid_file=folder / f"{name}.pid",
-                          log_file=folder / f"{name}.log", marker=f"earlylink run {name}")
+    return ManagedProcess(
+        name=name,
+        pid_file=folder / f"{name}.pid",
+        log_file=folder / f"{name}.log",
+        marker=f"earlylink run {name}",
+    )
 
 
 def group_of(settings: Settings, name: str) -> str:
@@ -50,8 +54,9 @@ def remaining(settings: Settings, name: str, topic: str) -> int:
     return sum(p.lag for p in lag_of(done, ends, topic))
 
 
-def wait_caught_up(settings: Settings, name: str, topic: str, timeout_s: float,
-                   on_progress: object = None) -> float:
+def wait_caught_up(
+    settings: Settings, name: str, topic: str, timeout_s: float, on_progress: object = None
+) -> float:
     """Block until ``name`` has committed everything in ``topic``; return the seconds taken."""
     started = time.monotonic()
     proc = processor(settings, name)
@@ -64,6 +69,8 @@ def wait_caught_up(settings: Settings, name: str, topic: str, timeout_s: float,
         if proc.pid() is None:
             raise StackError(f"processor {name} stopped. Last log lines:\n{proc.log_tail()}")
         if time.monotonic() - started > timeout_s:
-            raise StackError(f"processor {name} still {left} messages behind after "
-                             f"{timeout_s:.0f}s. Last log lines:\n{proc.log_tail()}")
+            raise StackError(
+                f"processor {name} still {left} messages behind after "
+                f"{timeout_s:.0f}s. Last log lines:\n{proc.log_tail()}"
+            )
         time.sleep(1.0)

@@ -23,8 +23,14 @@ class PartitionLag:
 
 def end_offsets(kafka: KafkaSettings, topic: str) -> dict[int, int]:
     """High watermark of every partition of ``topic``."""
-    consumer = Consumer({**kafka.client_config(), "group.id": "earlylink-watermarks",
-                         "enable.auto.commit": False, "log_level": 0})
+    consumer = Consumer(
+        {
+            **kafka.client_config(),
+            "group.id": "earlylink-watermarks",
+            "enable.auto.commit": False,
+            "log_level": 0,
+        }
+    )
     try:
         metadata = consumer.list_topics(topic, timeout=10)
         partitions = sorted(metadata.topics[topic].partitions)

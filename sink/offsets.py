@@ -10,5 +10,7 @@ def committed_offsets(dsn: str, group: str, topic: str) -> dict[int, int]:
     with psycopg.connect(dsn) as conn:
         rows = conn.execute(
             "SELECT kafka_partition, next_offset FROM stream_offsets "
-            "WHERE consumer_group = %s AND topic = %s", (group, topic)).fetchall()
+            "WHERE consumer_group = %s AND topic = %s",
+            (group, topic),
+        ).fetchall()
     return {int(p): int(o) for p, o in rows}

@@ -20,8 +20,11 @@ def test_example_mapping_maps_good_rows() -> None:
     event, warnings = map_row(mapping, row, NOW)
     assert line == 2 and warnings == []
     assert isinstance(event, PersonRecord)
-    assert (event.record_id, event.role, event.date_of_birth) == ("CC-0001", Role.CHILD,
-                                                                  dt.date(2024, 3, 14))
+    assert (event.record_id, event.role, event.date_of_birth) == (
+        "CC-0001",
+        Role.CHILD,
+        dt.date(2024, 3, 14),
+    )
     assert event.envelope.event_time == dt.datetime(2025, 1, 2, 10, 15, tzinfo=dt.UTC)
 
 

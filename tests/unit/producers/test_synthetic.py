@@ -58,20 +58,38 @@ def test_every_event_encodes_with_its_contract() -> None:
 def test_realities_are_present() -> None:
     generator, _ = borough()
     flags = Counter(f for row in generator.truth() for f in row.flags.split(";") if f)
-    for flag in ("typo_given", "typo_family", "nickname", "swap_day_month", "renamed_baby",
-                 "moved", "opted_out", "invalid_nhs", "family_name_first", "missing_dob"):
+    for flag in (
+        "typo_given",
+        "typo_family",
+        "nickname",
+        "swap_day_month",
+        "renamed_baby",
+        "moved",
+        "opted_out",
+        "invalid_nhs",
+        "family_name_first",
+        "missing_dob",
+    ):
         assert flags[flag] > 0, flag
     twins = [c for f in generator.families for c in f.children if c.twin_of]
-    assert twins and all(t.dob == next(c for c in generator.families[int(t.family_id[1:]) - 1]
-                                       .children if c.person_id == t.twin_of).dob for t in twins)
+    assert twins and all(
+        t.dob
+        == next(
+            c
+            for c in generator.families[int(t.family_id[1:]) - 1].children
+            if c.person_id == t.twin_of
+        ).dob
+        for t in twins
+    )
 
 
 def test_placeholder_babies_are_renamed_in_a_later_version() -> None:
     by_record: dict[str, list[PersonRecord]] = {}
     for person in _persons():
         by_record.setdefault(person.record_id, []).append(person)
-    renamed = [v for v in by_record.values()
-               if v[0].given_names in ("Baby", "Infant of") and len(v) > 1]
+    renamed = [
+        v for v in by_record.values() if v[0].given_names in ("Baby", "Infant of") and len(v) > 1
+    ]
     assert renamed
     for versions in renamed:
         assert versions[-1].given_names not in ("Baby", "Infant of")

@@ -1,0 +1,1 @@
+"""Benchmarks that print markdown tables (``make bench`` runs them all)."""
