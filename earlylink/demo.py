@@ -10,11 +10,13 @@ import psycopg
 from rich.console import Console
 from rich.table import Table
 
+from earlylink.keys import ensure_key
 from earlylink.processors import PROCESSORS, running, wait_caught_up
 from earlylink.settings import Settings
 from earlylink.topics import ensure_topics
 from producers.synthetic.publish import PublishResult, publish_borough
 from sink.migrate import migrate
+from sink.quality import reconcile
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ def run_demo(settings: Settings, families: int, seed: int, console: Console) -> 
     started = time.monotonic()
     ensure_topics(settings.kafka)
     migrate(settings.database_dsn)
+    if ensure_key(settings):
+        console.print(f"created a pseudonymisation key in {settings.key_dir}")
     raw = settings.kafka.topic("raw")
     with running(settings):
         console.print(f"generating a borough of {families:,} families (seed {seed})...")
@@ -52,24 +56,32 @@ def run_demo(settings: Settings, families: int, seed: int, console: Console) -> 
 
 
 def summary(settings: Settings, result: DemoResult, console: Console) -> None:
+    rows = reconcile(settings.database_dsn)
     with psycopg.connect(settings.database_dsn) as conn:
-        by_type = conn.execute(
-            "SELECT event_type, count(*) FROM event_receipts GROUP BY 1 ORDER BY 2 DESC"
+        reasons = conn.execute(
+            "SELECT code, count(*) FROM (SELECT reason AS code FROM ingest_ledger"
+            " WHERE outcome = 'DEAD_LETTERED' UNION ALL"
+            " SELECT unnest(field_issues) FROM ingest_ledger) x GROUP BY 1 ORDER BY 2 DESC"
         ).fetchall()
-        sources = conn.execute(
-            "SELECT count(DISTINCT source_system), count(*) FROM event_receipts"
-        ).fetchone()
     table = Table(title="earlylink demo: summary")
     table.add_column("figure")
     table.add_column("value", justify="right")
-    table.add_row("events published", f"{result.published.delivered:,}")
-    for event_type, count in by_type:
-        table.add_row(f"  received: {event_type}", f"{count:,}")
-    if sources:
-        table.add_row("source systems seen", f"{sources[0]}")
-        table.add_row("events in the ledger (all runs)", f"{sources[1]:,}")
+    table.add_row("events published (this run)", f"{result.published.delivered:,}")
+    table.add_row("source systems", f"{len(rows)}")
+    for label, value in (
+        ("received (all runs)", sum(r.received for r in rows)),
+        ("  pseudonymised", sum(r.pseudonymised for r in rows)),
+        ("  consent-suppressed", sum(r.suppressed for r in rows)),
+        ("  dead-lettered", sum(r.dead_lettered for r in rows)),
+    ):
+        table.add_row(label, f"{value:,}")
+    table.add_row("reconciliation adds up", "yes" if all(r.balanced for r in rows) else "NO")
+    for code, count in reasons[:6]:
+        table.add_row(f"  issue: {code}", f"{count:,}")
     table.add_row("publish rate", f"{result.published.events / result.published.seconds:,.0f}/s")
     table.add_row("pipeline caught up after publishing", f"{result.catch_up_s:.1f}s")
     table.add_row("total time", f"{result.total_s:.1f}s")
     console.print(table)
-    console.print(f"ground truth: {result.published.truth_path}")
+    console.print(
+        f"ground truth: {result.published.truth_path}; more: `earlylink dq`, `earlylink reconcile`"
+    )

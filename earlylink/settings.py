@@ -119,6 +119,18 @@ class ProcessorSettings(BaseSettings):
     web_port: int = 6066
 
 
+class PseudonymisationSettings(BaseSettings):
+    """Where the master secrets come from: one secret in the environment or a file, or a folder
+    of versioned key files (``master-v1.key``, ``master-v2.key``, ...; see ``earlylink keys``)."""
+
+    model_config = _config("EARLYLINK_PSEUDONYMISATION_")
+
+    secret: SecretStr | None = None
+    secret_file: Path | None = None
+    key_dir: Path | None = None
+    active_version: int | None = None
+
+
 class Settings:
     """All settings together, each concern read once (or given, as tests do)."""
 
@@ -131,6 +143,7 @@ class Settings:
         database: DatabaseSettings | None = None,
         stack: StackSettings | None = None,
         processor: ProcessorSettings | None = None,
+        pseudonymisation: PseudonymisationSettings | None = None,
     ) -> None:
         self.paths = paths or PathSettings()
         self.kafka = kafka or KafkaSettings()
@@ -138,6 +151,11 @@ class Settings:
         self.database = database or DatabaseSettings()
         self.stack = stack or StackSettings()
         self.processor = processor or ProcessorSettings()
+        self.pseudonymisation = pseudonymisation or PseudonymisationSettings()
+
+    @property
+    def key_dir(self) -> Path:
+        return self.pseudonymisation.key_dir or self.paths.state_dir / "keys"
 
     @property
     def database_dsn(self) -> str:

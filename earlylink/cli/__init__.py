@@ -8,7 +8,9 @@ import typer
 from rich.console import Console
 
 from earlylink.cli.db_cmd import db_app, topics_app
+from earlylink.cli.keys_cmd import keys_app
 from earlylink.cli.produce_cmd import produce_app
+from earlylink.cli.quality_cmd import dq, reconcile
 from earlylink.cli.run_cmd import run_app
 from earlylink.cli.stack_cmd import stack_app
 from earlylink.errors import EarlylinkError
@@ -22,6 +24,9 @@ app.add_typer(stack_app, name="stack")
 app.add_typer(run_app, name="run")
 app.add_typer(db_app, name="db")
 app.add_typer(produce_app, name="produce")
+app.add_typer(keys_app, name="keys")
+app.command()(dq)
+app.command()(reconcile)
 app.add_typer(topics_app, name="topics")
 
 err = Console(stderr=True)

@@ -14,11 +14,10 @@ run_app = typer.Typer(
 
 
 @run_app.command()
-def receipts(
+def pseudonymise(
     loglevel: Annotated[str, typer.Option(help="debug, info, warning")] = "info",
 ) -> None:
-    """Raw topic -> receipt ledger in PostgreSQL (the first slice of the pipeline)."""
-    from stream_processors.app import run_worker
-    from stream_processors.receipts_agent import build
+    """Raw topic -> validate, consent gate, tokens -> pseudonymised / dead-letter topics."""
+    from stream_processors.pseudonymise_agent import run
 
-    run_worker(build(get_settings()), loglevel=loglevel)
+    run(get_settings(), loglevel)

@@ -18,7 +18,7 @@ def _compose() -> dict[str, Any]:
 
 def test_services_and_health_checks() -> None:
     services = _compose()["services"]
-    assert {"kafka", "postgres", "receipts"} <= set(services)
+    assert {"kafka", "postgres", "pseudonymise"} <= set(services)
     for name in ("kafka", "postgres"):
         assert services[name]["healthcheck"]["test"], name
 
@@ -51,7 +51,7 @@ def test_processor_commands_exist_in_the_cli() -> None:
 
     from earlylink.cli import app
 
-    for name in ("init", "topics", "receipts"):
+    for name in ("init", "topics", "pseudonymise"):
         command = _compose()["services"][name]["command"]
         result = CliRunner().invoke(app, [*command, "--help"])
         assert result.exit_code == 0, f"{name}: {' '.join(command)}\n{result.output}"

@@ -1,0 +1,66 @@
+"""Writes the pseudonymiser's ledger entries and offsets in one transaction (idempotent)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import psycopg
+
+from earlylink.errors import SinkError
+from stream_processors.pseudonymise.stage import LedgerEntry
+
+INSERT_ENTRY = """
+INSERT INTO ingest_ledger (topic, kafka_partition, kafka_offset, outcome, reason, event_id,
+    source_system, event_type, event_time, raw_timestamp, fields_present, field_issues)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (topic, kafka_partition, kafka_offset) DO NOTHING
+"""
+
+UPSERT_OFFSET = """
+INSERT INTO stream_offsets (consumer_group, topic, kafka_partition, next_offset)
+VALUES (%s, %s, %s, %s)
+ON CONFLICT (consumer_group, topic, kafka_partition)
+DO UPDATE SET next_offset = GREATEST(stream_offsets.next_offset, EXCLUDED.next_offset),
+              updated_at = now()
+"""
+
+
+def _row(entry: LedgerEntry, raw_ms: int | None) -> tuple[Any, ...]:
+    raw = dt.datetime.fromtimestamp(raw_ms / 1000, dt.UTC) if raw_ms else None
+    return (
+        entry.topic,
+        entry.partition,
+        entry.offset,
+        entry.outcome.value,
+        entry.reason,
+        entry.event_id,
+        entry.source_system,
+        entry.event_type,
+        entry.event_time,
+        raw,
+        entry.fields_present,
+        list(entry.field_issues),
+    )
+
+
+async def write_ledger(
+    conn: psycopg.AsyncConnection[tuple[Any, ...]],
+    group: str,
+    entries: list[tuple[LedgerEntry, int | None]],
+    offsets: dict[tuple[str, int], int],
+) -> None:
+    """Insert ledger rows (replays are no-ops) and advance the group's offsets, atomically."""
+    try:
+        async with conn.transaction(), conn.cursor() as cur:
+            await cur.executemany(INSERT_ENTRY, [_row(e, ms) for e, ms in entries])
+            await cur.executemany(
+                UPSERT_OFFSET,
+                [
+                    (group, topic, partition, offset)
+                    for (topic, partition), offset in sorted(offsets.items())
+                ],
+            )
+    except psycopg.Error as exc:
+        where = ", ".join(f"{t}[{p}]<{o}" for (t, p), o in sorted(offsets.items()))
+        raise SinkError(f"writing {len(entries)} ledger rows failed ({where}): {exc}") from exc

@@ -1,0 +1,25 @@
+"""Kafka messages as the pure stages see them, and the offsets a batch covers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    """One message as it came off Kafka."""
+
+    topic: str
+    partition: int
+    offset: int
+    value: bytes
+    timestamp_ms: int | None = None
+
+
+def next_offsets(batch: list[RawMessage]) -> dict[tuple[str, int], int]:
+    """For each topic-partition in the batch, the offset to resume from."""
+    offsets: dict[tuple[str, int], int] = {}
+    for message in batch:
+        key = (message.topic, message.partition)
+        offsets[key] = max(offsets.get(key, 0), message.offset + 1)
+    return offsets

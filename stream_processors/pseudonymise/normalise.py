@@ -1,0 +1,160 @@
+"""Normalisation that respects real names, and canonical postcodes and dates.
+
+Names: Unicode folded to ASCII (accents, ł, ø, ß ...), lower case, titles dropped, apostrophes
+removed (O'Brien -> obrien), hyphens and spaces split parts, particles kept apart from the core
+family name (da Silva -> core "silva"), placeholders ("Baby", "Infant of", "Unknown") recognised
+as no name at all.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+TRANSLITERATE = str.maketrans(
+    {
+        "ł": "l",
+        "Ł": "L",
+        "ø": "o",
+        "Ø": "O",
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "AE",
+        "đ": "d",
+        "Đ": "D",
+        "ð": "d",
+        "þ": "th",
+        "ı": "i",
+        "œ": "oe",
+        "Œ": "OE",
+        "’": "'",
+        "‘": "'",
+        "`": "'",
+        "ʼ": "'",
+    }
+)
+TITLES = frozenset({"mr", "mrs", "miss", "ms", "mx", "dr", "master", "prof", "rev", "sir"})
+PARTICLES = frozenset(
+    {
+        "da",
+        "de",
+        "do",
+        "dos",
+        "das",
+        "di",
+        "del",
+        "della",
+        "van",
+        "von",
+        "der",
+        "den",
+        "ter",
+        "la",
+        "le",
+        "al",
+        "el",
+        "bin",
+        "binti",
+        "ibn",
+        "ap",
+        "ab",
+        "mac",
+        "mc",
+        "ni",
+        "nic",
+        "o",
+        "ua",
+        "st",
+    }
+)
+PLACEHOLDERS = frozenset(
+    {
+        "baby",
+        "infant",
+        "infant of",
+        "unknown",
+        "not known",
+        "notknown",
+        "unnamed",
+        "twin",
+        "twin 1",
+        "twin 2",
+        "twin one",
+        "twin two",
+        "boy",
+        "girl",
+        "baby boy",
+        "baby girl",
+        "b o",
+        "bo",
+        "nk",
+        "na",
+        "n a",
+        "tbc",
+        "xxx",
+        "x",
+    }
+)
+POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
+NOT_LETTERS = re.compile(r"[^a-z' -]+")
+
+
+def fold(text: str) -> str:
+    """ASCII-fold: transliterate, strip accents, lower-case, collapse white space."""
+    text = unicodedata.normalize("NFKD", text.translate(TRANSLITERATE))
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class Name:
+    """A normalised name: its parts, and the core used for matching (particles apart)."""
+
+    parts: tuple[str, ...]
+    core: str  # parts without particles, joined: "da Silva" -> "silva", "O'Brien" -> "obrien"
+    full: str  # every part joined: "dasilva"
+
+    @property
+    def first(self) -> str:
+        return self.parts[0]
+
+
+def normalise_name(raw: str | None, is_family: bool = False) -> Name | None:
+    """A Name, or None when the value is empty or a placeholder rather than a name."""
+    if raw is None:
+        return None
+    text = fold(raw)
+    text = NOT_LETTERS.sub(" ", text)
+    if " ".join(text.replace("'", " ").split()) in PLACEHOLDERS or text.startswith("infant of"):
+        return None
+    text = text.replace("'", "")  # O'Brien -> obrien, D'Souza -> dsouza
+    parts = [p for p in re.split(r"[\s-]+", text) if p and p not in TITLES]
+    if not parts or " ".join(parts) in PLACEHOLDERS or parts[0] == "baby":
+        return None
+    core_parts = [p for p in parts if p not in PARTICLES] if is_family else parts
+    core_parts = core_parts or parts
+    return Name(tuple(parts), "".join(core_parts), "".join(parts))
+
+
+@dataclass(frozen=True)
+class Postcode:
+    outward: str  # district, e.g. "SE11"
+    inward: str  # e.g. "5QY"
+
+    @property
+    def full(self) -> str:
+        return f"{self.outward} {self.inward}"
+
+    @property
+    def sector(self) -> str:
+        return f"{self.outward} {self.inward[0]}"
+
+
+def normalise_postcode(raw: str | None) -> Postcode | None:
+    """Canonical UK postcode, or None when it is not one (any case or spacing accepted)."""
+    if raw is None:
+        return None
+    compact = re.sub(r"\s+", "", raw).upper()
+    match = POSTCODE.match(compact)
+    return Postcode(match[1], match[2]) if match else None

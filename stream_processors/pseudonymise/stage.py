@@ -1,0 +1,229 @@
+"""The pseudonymise stage for one raw message: decode -> validate -> consent gate -> tokens.
+
+Every message gets exactly one outcome: PSEUDONYMISED (forwarded), SUPPRESSED (consent does not
+allow linkage: forwarded as a marker with no tokens, so earlier links can be undone) or
+DEAD_LETTERED (with a reason code). The ledger entry it returns carries no identifier.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from schemas.catalogue import Catalogue
+from schemas.wire import DecodeError, encode
+from schemas.wire import decode as decode_message
+from stream_processors.messages import RawMessage
+from stream_processors.pseudonymise.bloom import Encoder
+from stream_processors.pseudonymise.keys import Keyring
+from stream_processors.pseudonymise.tokens import person_tokens
+from stream_processors.pseudonymise.validate import (
+    CleanPerson,
+    RecordReason,
+    clean_person,
+)
+
+RAW_TYPES = frozenset(
+    {"PersonRecord", "ServiceContact", "OutcomeMeasure", "ConsentChange", "RecordRetraction"}
+)
+ACTIVITY_KIND = {
+    "ServiceContact": "CONTACT",
+    "OutcomeMeasure": "OUTCOME",
+    "ConsentChange": "CONSENT_CHANGE",
+    "RecordRetraction": "RETRACTION",
+}
+
+
+class Outcome(StrEnum):
+    PSEUDONYMISED = "PSEUDONYMISED"
+    SUPPRESSED = "SUPPRESSED"
+    DEAD_LETTERED = "DEAD_LETTERED"
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """What happened to one raw message (no identifiers)."""
+
+    topic: str
+    partition: int
+    offset: int
+    outcome: Outcome
+    reason: str | None = None
+    event_id: str | None = None
+    source_system: str = "unknown"
+    event_type: str | None = None
+    event_time: dt.datetime | None = None
+    fields_present: int = 0
+    field_issues: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Result:
+    """The ledger entry and, unless dead-lettered, the pseudonymised message to forward."""
+
+    entry: LedgerEntry
+    key: bytes | None = None
+    value: bytes | None = None
+    details: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Pseudonymiser:
+    """Holds the stage's configuration: contracts, keys, encoder."""
+
+    contracts: Catalogue
+    keyring: Keyring
+    encoder: Encoder
+
+    def process(self, message: RawMessage, now: dt.datetime) -> Result:
+        raw_timestamp_ms = message.timestamp_ms
+        try:
+            decoded = decode_message(message.value, self.contracts)
+        except DecodeError as exc:
+            return self._dead(message, exc.reason.value, str(exc))
+        record = decoded.record
+        envelope = record["envelope"]
+        base = {
+            "event_id": str(envelope["event_id"]),
+            "source_system": envelope["source_system"],
+            "event_type": decoded.event_type,
+            "event_time": envelope["event_time"],
+        }
+        if decoded.event_type not in RAW_TYPES:
+            return self._dead(
+                message,
+                RecordReason.FOREIGN_SCHEMA,
+                f"{decoded.event_type} does not belong on the raw topic",
+                base,
+            )
+        if envelope["event_time"] > now + dt.timedelta(minutes=10):
+            return self._dead(message, RecordReason.EVENT_TIME_IN_FUTURE, "event time ahead", base)
+        if decoded.event_type == "PersonRecord":
+            return self._person(message, record, base, raw_timestamp_ms)
+        return self._activity(message, decoded.event_type, record, base, raw_timestamp_ms)
+
+    def record_key(self, source: str, record_id: str) -> str:
+        return self.keyring.token("record", f"{source}|{record_id}").hex()
+
+    def _person(
+        self, message: RawMessage, record: dict[str, Any], base: dict[str, Any], raw_ts: int | None
+    ) -> Result:
+        source = base["source_system"]
+        key = self.record_key(source, record["record_id"])
+        permitted = record["consent"] == "PERMITTED"
+        clean = clean_person(record, base["event_time"].date()) if permitted else CleanPerson()
+        if permitted and not clean.identifying:
+            return self._dead(
+                message,
+                RecordReason.NO_IDENTIFYING_FIELD,
+                "no usable identifying field",
+                base,
+                clean,
+            )
+        pseudo = {
+            "envelope": record["envelope"],
+            "record_key": key,
+            "record_version": record["record_version"],
+            "role": record["role"],
+            "sex": record["sex"],
+            "consent": record["consent"],
+            "key_version": self.keyring.active,
+            "tokens": person_tokens(clean, self.keyring) if permitted else [],
+            "encodings": self._encodings(clean) if permitted else [],
+            "related": [
+                {
+                    "relationship": r["relationship"],
+                    "record_key": self.record_key(source, r["record_id"]),
+                }
+                for r in record["related"]
+            ]
+            if permitted
+            else [],
+            "field_issues": [f"{f}:{i.value}" for f, i in clean.issues],
+            "raw_timestamp_ms": raw_ts,
+        }
+        outcome = Outcome.PSEUDONYMISED if permitted else Outcome.SUPPRESSED
+        entry = self._entry(
+            message,
+            outcome,
+            base,
+            clean,
+            reason=None if permitted else f"CONSENT_{record['consent']}",
+        )
+        return Result(entry, key.encode(), encode(self.contracts.latest("PseudoRecord"), pseudo))
+
+    def _encodings(self, clean: CleanPerson) -> list[dict[str, Any]]:
+        values = {
+            "given": clean.given.full if clean.given else None,
+            "family": clean.family.core if clean.family else None,
+            "address": clean.address,
+        }
+        return [
+            {"kind": kind, "bits": self.encoder.encode(kind, value)}
+            for kind, value in values.items()
+            if value
+        ]
+
+    def _activity(
+        self,
+        message: RawMessage,
+        event_type: str,
+        record: dict[str, Any],
+        base: dict[str, Any],
+        raw_ts: int | None,
+    ) -> Result:
+        source = base["source_system"]
+        record_id = record.get("person_record_id") or record["record_id"]
+        key = self.record_key(source, record_id)
+        item = record.get("contact_id") or record.get("measure_id")
+        pseudo = {
+            "envelope": record["envelope"],
+            "kind": ACTIVITY_KIND[event_type],
+            "record_key": key,
+            "item_key": self.keyring.token("item", f"{source}|{item}").hex() if item else None,
+            "service_code": record.get("service_code"),
+            "activity_code": record.get("activity_code"),
+            "contact_type": record.get("contact_type"),
+            "on_date": record.get("contact_date") or record.get("measured_on"),
+            "location_code": record.get("location_code"),
+            "tool_code": record.get("tool_code"),
+            "domain": record.get("domain"),
+            "score": record.get("score"),
+            "consent": record.get("new_state"),
+            "reason": record.get("reason"),
+            "raw_timestamp_ms": raw_ts,
+        }
+        entry = self._entry(message, Outcome.PSEUDONYMISED, base, None)
+        return Result(entry, key.encode(), encode(self.contracts.latest("PseudoActivity"), pseudo))
+
+    @staticmethod
+    def _entry(
+        message: RawMessage,
+        outcome: Outcome,
+        base: dict[str, Any],
+        clean: CleanPerson | None,
+        reason: str | None = None,
+    ) -> LedgerEntry:
+        return LedgerEntry(
+            message.topic,
+            message.partition,
+            message.offset,
+            outcome,
+            reason,
+            **base,
+            fields_present=clean.present_mask if clean else 0,
+            field_issues=tuple(f"{f}:{i.value}" for f, i in clean.issues) if clean else (),
+        )
+
+    def _dead(
+        self,
+        message: RawMessage,
+        reason: str,
+        detail: str,
+        base: dict[str, Any] | None = None,
+        clean: CleanPerson | None = None,
+    ) -> Result:
+        entry = self._entry(message, Outcome.DEAD_LETTERED, base or {}, clean, reason=reason)
+        return Result(entry, details={"reason": reason, "detail": detail})

@@ -1,0 +1,89 @@
+"""Tokens of one cleaned person record: comparison tokens and blocking keys.
+
+Comparison tokens stand for single values (NHS number, first given name, family name core,
+their phonetic codes, date of birth and its variants, postcode levels). Blocking keys are tokens
+of combinations; several of them, so that one bad or missing field does not lose a match:
+
+- ``b_nhs``, ``b_upn``: the identifiers themselves
+- ``b_dob_family``, ``b_dob_given``: date of birth + phonetic family / given name
+- ``b_swap_family``: day/month-order-free date of birth + phonetic family name
+- ``b_names_yob``: both phonetic names in either order + year of birth (name swaps, dob typos)
+- ``b_postcode_given``: full postcode + phonetic given name (no or wrong dob)
+- ``b_former_dob``: a former family name + date of birth (surname changes)
+- ``b_postcode_family_yob``: postcode + family + year (renamed babies, nicknames)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import jellyfish
+
+from stream_processors.pseudonymise.keys import Keyring
+from stream_processors.pseudonymise.validate import CleanPerson
+
+
+def phonetic(value: str) -> str:
+    return str(jellyfish.nysiis(value)) or value
+
+
+def swap_free(dob: dt.date) -> str:
+    low, high = sorted((dob.day, dob.month))
+    return f"{dob.year}-{low:02d}-{high:02d}"
+
+
+def _values(clean: CleanPerson) -> Iterator[tuple[str, str]]:
+    """(kind, value) pairs to tokenise; values never leave this function un-hashed."""
+    given = clean.given.first if clean.given else None
+    family = clean.family.core if clean.family else None
+    pg = phonetic(given) if given else None
+    pf = phonetic(family) if family else None
+    dob = clean.dob.isoformat() if clean.dob else None
+    yob = str(clean.dob.year) if clean.dob else None
+    pc = clean.postcode.full if clean.postcode else None
+    singles = {
+        "nhs": clean.nhs,
+        "upn": clean.upn,
+        "given": given,
+        "given_all": clean.given.full if clean.given else None,
+        "given_ph": pg,
+        "family": family,
+        "family_ph": pf,
+        "dob": dob,
+        "dob_ym": dob[:7] if dob else None,
+        "yob": yob,
+        "dob_swap": swap_free(clean.dob) if clean.dob else None,
+        "postcode": pc,
+        "sector": clean.postcode.sector if clean.postcode else None,
+        "district": clean.postcode.outward if clean.postcode else None,
+        "b_nhs": clean.nhs,
+        "b_upn": clean.upn,
+        "b_dob_family": f"{dob}|{pf}" if dob and pf else None,
+        "b_dob_given": f"{dob}|{pg}" if dob and pg else None,
+        "b_swap_family": f"{swap_free(clean.dob)}|{pf}" if clean.dob and pf else None,
+        "b_names_yob": "|".join([*sorted((pg, pf)), yob]) if pg and pf and yob else None,
+        "b_postcode_given": f"{pc}|{pg}" if pc and pg else None,
+        "b_postcode_family_yob": f"{pc}|{pf}|{yob}" if pc and pf and yob else None,
+    }
+    for kind, value in singles.items():
+        if value:
+            yield kind, value
+    for former in clean.former:
+        yield "family_alt", former.core
+        if dob:
+            yield "b_former_dob", f"{dob}|{phonetic(former.core)}"
+
+
+def person_tokens(clean: CleanPerson, keyring: Keyring) -> list[dict[str, object]]:
+    """Avro ``Token`` records for a cleaned person (deduplicated, stable order)."""
+    seen: set[tuple[str, str]] = set()
+    tokens = []
+    for kind, value in _values(clean):
+        if (kind, value) in seen:
+            continue
+        seen.add((kind, value))
+        tokens.append(
+            {"kind": kind, "value": keyring.token(kind, value), "key_version": keyring.active}
+        )
+    return tokens

@@ -1,0 +1,94 @@
+"""The pseudonymise agent: raw topic -> pure stage -> pseudonymised / dead-letter topics,
+then the ledger and offsets in PostgreSQL in one transaction per batch.
+
+Order of effects per batch: forward every result and wait for Kafka's acknowledgements, then
+commit the ledger and offsets. A crash in between replays the batch: the ledger ignores the
+repeats (keyed by position) and the resolver ignores repeated event ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections import Counter
+from typing import Any, cast
+
+import faust
+import psycopg
+
+from earlylink.keys import load_keyring
+from earlylink.settings import Settings
+from schemas.catalogue import catalogue
+from sink.ledger import write_ledger
+from stream_processors.app import make_app
+from stream_processors.messages import RawMessage, next_offsets
+from stream_processors.pseudonymise.bloom import Encoder
+from stream_processors.pseudonymise.stage import Outcome, Pseudonymiser
+
+log = logging.getLogger(__name__)
+
+
+def _message(event: faust.EventT[bytes]) -> RawMessage:
+    msg = event.message
+    stamp = int(msg.timestamp * 1000) if msg.timestamp else None
+    return RawMessage(msg.topic, msg.partition, msg.offset, event.value, stamp)
+
+
+def build(settings: Settings) -> faust.App:
+    """The faust app with the pseudonymise agent attached."""
+    group = f"{settings.kafka.topic_prefix}-pseudonymise"
+    app = make_app(settings, group)
+    raw = app.topic(settings.kafka.topic("raw"), value_type=bytes, key_type=bytes)
+    pseudo = app.topic(settings.kafka.topic("pseudonymised"), value_type=bytes, key_type=bytes)
+    dead = app.topic(settings.kafka.topic("deadletter"), value_type=bytes, key_type=bytes)
+    keyring = load_keyring(settings)
+    stage = Pseudonymiser(catalogue(), keyring, Encoder(keyring))
+
+    @app.agent(raw, concurrency=1, name="pseudonymise")
+    async def pseudonymise(stream: faust.StreamT[bytes]) -> None:
+        conn = await psycopg.AsyncConnection.connect(settings.database_dsn)
+        async for events in cast(faust.Stream[bytes], stream).take_events(
+            settings.processor.batch_size, within=settings.processor.batch_within_s
+        ):
+            batch = [_message(e) for e in events]
+            now = dt.datetime.now(dt.UTC)
+            results = [stage.process(m, now) for m in batch]
+            pending = []
+            for event, message, result in zip(events, batch, results, strict=True):
+                if result.entry.outcome is Outcome.DEAD_LETTERED:
+                    headers = {
+                        **result.details,
+                        "source-topic": message.topic,
+                        "source-partition": str(message.partition),
+                        "source-offset": str(message.offset),
+                    }
+                    pending.append(
+                        await dead.send(
+                            key=event.key,
+                            value=message.value,
+                            headers=[(k, v.encode()) for k, v in headers.items()],
+                        )
+                    )
+                else:
+                    pending.append(await pseudo.send(key=result.key, value=result.value))
+            await asyncio.gather(*pending)
+            await write_ledger(
+                conn,
+                group,
+                [(r.entry, m.timestamp_ms) for r, m in zip(results, batch, strict=True)],
+                next_offsets(batch),
+            )
+            counts: Counter[str] = Counter(r.entry.outcome.value for r in results)
+            log.info("batch of %d: %s", len(batch), dict(counts))
+
+    return app
+
+
+def run(settings: Settings, loglevel: str) -> None:
+    from stream_processors.app import run_worker
+
+    run_worker(build(settings), loglevel=loglevel)
+
+
+__all__: list[Any] = ["build", "run"]
