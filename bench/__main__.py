@@ -1,5 +1,9 @@
 """Run every benchmark in turn (each prints its markdown table)."""
 
-from bench import producer_throughput
+import sys
 
+from bench import producer_throughput, pseudonymise_throughput
+
+sys.argv = sys.argv[:1]
 producer_throughput.main()
+pseudonymise_throughput.main()

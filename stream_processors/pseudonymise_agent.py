@@ -8,7 +8,6 @@ repeats (keyed by position) and the resolver ignores repeated event ids.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from collections import Counter
@@ -23,6 +22,7 @@ from schemas.catalogue import catalogue
 from sink.ledger import write_ledger
 from stream_processors.app import make_app
 from stream_processors.messages import RawMessage, next_offsets
+from stream_processors.output import BatchProducer
 from stream_processors.pseudonymise.bloom import Encoder
 from stream_processors.pseudonymise.stage import Outcome, Pseudonymiser
 
@@ -40,21 +40,21 @@ def build(settings: Settings) -> faust.App:
     group = f"{settings.kafka.topic_prefix}-pseudonymise"
     app = make_app(settings, group)
     raw = app.topic(settings.kafka.topic("raw"), value_type=bytes, key_type=bytes)
-    pseudo = app.topic(settings.kafka.topic("pseudonymised"), value_type=bytes, key_type=bytes)
-    dead = app.topic(settings.kafka.topic("deadletter"), value_type=bytes, key_type=bytes)
+    pseudo_topic = settings.kafka.topic("pseudonymised")
+    dead_topic = settings.kafka.topic("deadletter")
     keyring = load_keyring(settings)
     stage = Pseudonymiser(catalogue(), keyring, Encoder(keyring))
 
     @app.agent(raw, concurrency=1, name="pseudonymise")
     async def pseudonymise(stream: faust.StreamT[bytes]) -> None:
         conn = await psycopg.AsyncConnection.connect(settings.database_dsn)
+        out = BatchProducer(settings.kafka)
         async for events in cast(faust.Stream[bytes], stream).take_events(
             settings.processor.batch_size, within=settings.processor.batch_within_s
         ):
             batch = [_message(e) for e in events]
             now = dt.datetime.now(dt.UTC)
             results = [stage.process(m, now) for m in batch]
-            pending = []
             for event, message, result in zip(events, batch, results, strict=True):
                 if result.entry.outcome is Outcome.DEAD_LETTERED:
                     headers = {
@@ -63,16 +63,15 @@ def build(settings: Settings) -> faust.App:
                         "source-partition": str(message.partition),
                         "source-offset": str(message.offset),
                     }
-                    pending.append(
-                        await dead.send(
-                            key=event.key,
-                            value=message.value,
-                            headers=[(k, v.encode()) for k, v in headers.items()],
-                        )
+                    out.send(
+                        dead_topic,
+                        event.key,
+                        message.value,
+                        [(k, v.encode()) for k, v in headers.items()],
                     )
-                else:
-                    pending.append(await pseudo.send(key=result.key, value=result.value))
-            await asyncio.gather(*pending)
+                elif result.value is not None:
+                    out.send(pseudo_topic, result.key, result.value)
+            await out.flush()
             await write_ledger(
                 conn,
                 group,

@@ -146,3 +146,62 @@ def child_env(live_settings: Settings) -> dict[str, str]:
     if live_settings.database.url:
         env["EARLYLINK_DATABASE_URL"] = live_settings.database.url.get_secret_value()
     return env
+
+
+TEST_SECRET = "4f" * 32  # a throwaway test secret (hex), never a deployment's
+
+
+@pytest.fixture
+def processor_env(child_env: dict[str, str]) -> dict[str, str]:
+    return {**child_env, "EARLYLINK_PSEUDONYMISATION_SECRET": TEST_SECRET}
+
+
+@pytest.fixture
+def run_processor(
+    live_settings: Settings, processor_env: dict[str, str], tmp_path: Any
+) -> Iterator[Callable[[str], Any]]:
+    """Start ``earlylink run NAME`` as a real process; stopped at the end of the test."""
+    import subprocess
+    import sys
+
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(name: str) -> Any:
+        log_path = tmp_path / f"{name}.log"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "earlylink", "run", name],
+            env={**os.environ, **processor_env},
+            stdout=log_path.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        proc.log_path = log_path  # type: ignore[attr-defined]
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def wait_caught_up(
+    settings: Settings, name: str, topic: str, proc: Any, timeout_s: float = 180
+) -> None:
+    """Wait until processor ``name`` has committed all of ``topic`` (fails with its log)."""
+    import time
+
+    from earlylink.processors import remaining
+
+    deadline = time.monotonic() + timeout_s
+    left = -1
+    while time.monotonic() < deadline:
+        left = remaining(settings, name, topic)
+        if left == 0:
+            return
+        if proc.poll() is not None:
+            pytest.fail(f"{name} exited:\n{proc.log_path.read_text()[-4000:]}")
+        time.sleep(0.5)
+    pytest.fail(f"{name} still {left} behind:\n{proc.log_path.read_text()[-4000:]}")

@@ -22,12 +22,16 @@ def synthetic(
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same events).")] = 7,
     rate: Annotated[float, typer.Option(help="Events per second (0 = as fast as possible).")] = 0,
     out: Annotated[Path | None, typer.Option(help="Folder for the ground truth file.")] = None,
+    at_source: Annotated[
+        bool,
+        typer.Option(help="Pseudonymise here and publish tokens only (no raw identifiers leave)."),
+    ] = False,
 ) -> None:
     """Generate a synthetic borough (with ground truth) and publish its events in time order."""
     from producers.synthetic.publish import publish_borough
 
     folder = out or Path("out") / f"borough-{families}-{seed}"
-    result = publish_borough(get_settings(), families, seed, rate, folder)
+    result = publish_borough(get_settings(), families, seed, rate, folder, at_source=at_source)
     table = Table(title="synthetic borough: realism", show_header=False)
     for label, value in result.realism:
         table.add_row(label, value)

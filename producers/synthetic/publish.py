@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from earlylink.settings import Settings
+from producers.at_source import AtSourcePublisher
 from producers.pacing import paced
 from producers.publisher import Publisher
 from producers.synthetic.timeline import BoroughGenerator
@@ -31,13 +32,19 @@ def publish_borough(
     rate: float,
     folder: Path,
     show_progress: bool = True,
+    at_source: bool = False,
 ) -> PublishResult:
+    """Generate the borough, write its truth, publish its events (raw, or tokens at source)."""
     generator = BoroughGenerator(families, seed)
     events = generator.events()
     truth_path = folder / "truth.csv"
     truth_rows = write_truth(generator, truth_path)
     started = time.monotonic()
-    publisher = Publisher(settings.kafka, settings.kafka.topic("raw"))
+    publisher: Publisher | AtSourcePublisher = (
+        AtSourcePublisher(settings)
+        if at_source
+        else Publisher(settings.kafka, settings.kafka.topic("raw"))
+    )
     for event in paced(events, len(events), rate or None, "publishing", show=show_progress):
         publisher.publish(event)
     report = publisher.flush()

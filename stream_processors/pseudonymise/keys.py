@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -44,6 +43,10 @@ class Keyring:
     secrets: dict[int, bytes] = field(repr=False)
     active: int
 
+    _cache: dict[tuple[str, str, int], bytes] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
     def __post_init__(self) -> None:
         if not self.secrets:
             raise ConfigurationError("no pseudonymisation secret is configured")
@@ -54,27 +57,29 @@ class Keyring:
         if any(len(s) < MIN_SECRET_BYTES for s in self.secrets.values()):
             raise ConfigurationError(f"secrets must be at least {MIN_SECRET_BYTES} bytes")
 
-    def __hash__(self) -> int:
-        return hash((self.fingerprint(), self.active))
+    def _derived(self, purpose: str, kind: str, version: int) -> bytes:
+        cached = self._cache.get((purpose, kind, version))
+        if cached is None:
+            cached = derive(self.secrets[version], f"{purpose}/{kind}/v{version}")
+            self._cache[(purpose, kind, version)] = cached
+        return cached
 
-    @lru_cache(maxsize=4096)  # noqa: B019 - keyrings live for the process
     def field_key(self, kind: str, version: int) -> bytes:
-        return derive(self.secrets[version], f"token/{kind}/v{version}")
+        return self._derived("token", kind, version)
 
     def token(self, kind: str, value: str) -> bytes:
         """The keyed token of ``value`` for field ``kind`` under the active version."""
         digest = value.encode()
-        for version in range(1, self.active + 1):
-            digest = mac(self.field_key(kind, version), digest)
-        return digest[:TOKEN_BYTES]
+        for version in range(1, self.active + 1):  # truncate each link so stores can re-key
+            digest = mac(self.field_key(kind, version), digest)[:TOKEN_BYTES]
+        return digest
 
     def rekey(self, kind: str, token_under_previous: bytes) -> bytes:
         """Carry a token made under ``active - 1`` forward to ``active`` (rotation job)."""
         return mac(self.field_key(kind, self.active), token_under_previous)[:TOKEN_BYTES]
 
-    @lru_cache(maxsize=64)  # noqa: B019
     def encoding_key(self, kind: str) -> bytes:
-        return derive(self.secrets[1], f"bloom/{kind}")
+        return self._derived("bloom", kind, 1)
 
     def fingerprint(self) -> str:
         """A public fingerprint of the active secret (safe to print; reveals nothing)."""

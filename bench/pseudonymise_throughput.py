@@ -1,0 +1,112 @@
+"""Pseudonymise stage throughput on the synthetic borough.
+
+Two figures: the pure stage alone (decode, validate, tokens, encodings, encode; one core), and
+the faust agent end to end on the real stack (raw topic -> pseudonymised topic + ledger and
+offsets in PostgreSQL), measured from the moment the borough is in Kafka until the agent has
+committed all of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+from earlylink.processors import remaining
+from earlylink.settings import DatabaseSettings, KafkaSettings, Settings
+from earlylink.topics import ensure_topics
+from producers.publisher import Publisher
+from producers.synthetic.timeline import BoroughGenerator
+from schemas.catalogue import catalogue
+from schemas.wire import encode
+from sink.migrate import migrate
+from stream_processors.messages import RawMessage
+from stream_processors.pseudonymise.bloom import Encoder
+from stream_processors.pseudonymise.keys import Keyring
+from stream_processors.pseudonymise.stage import Pseudonymiser
+
+SECRET = "5a" * 32
+
+
+def pure_rate(events: list) -> float:  # type: ignore[type-arg]
+    contracts = catalogue()
+    messages = [
+        RawMessage(
+            "raw", 0, i, encode(contracts.get(e.EVENT_TYPE, e.envelope.schema_version), e.to_avro())
+        )
+        for i, e in enumerate(events)
+    ]
+    ring = Keyring({1: bytes.fromhex(SECRET)}, 1)
+    stage = Pseudonymiser(contracts, ring, Encoder(ring))
+    now = dt.datetime.now(dt.UTC)
+    started = time.perf_counter()
+    for message in messages:
+        stage.process(message, now)
+    return len(messages) / (time.perf_counter() - started)
+
+
+def agent_rate(events: list, batch_size: int) -> float:  # type: ignore[type-arg]
+    base = Settings()
+    run = uuid.uuid4().hex[:6]
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(base.database_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(f"bench_{run}")))
+    settings = Settings(
+        kafka=KafkaSettings(**{**base.kafka.model_dump(), "topic_prefix": f"bench-{run}"}),
+        database=DatabaseSettings(name=f"bench_{run}"),
+    )
+    ensure_topics(settings.kafka)
+    migrate(settings.database_dsn)
+    with Publisher(settings.kafka, settings.kafka.topic("raw")) as publisher:
+        for event in events:
+            publisher.publish(event)
+    env = {
+        **os.environ,
+        "EARLYLINK_KAFKA_TOPIC_PREFIX": f"bench-{run}",
+        "EARLYLINK_DATABASE_NAME": f"bench_{run}",
+        "EARLYLINK_PSEUDONYMISATION_SECRET": SECRET,
+        "EARLYLINK_PROCESSOR_BATCH_SIZE": str(batch_size),
+        "EARLYLINK_PROCESSOR_WEB_PORT": "16099",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "earlylink", "run", "pseudonymise", "--loglevel", "warning"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        topic = settings.kafka.topic("raw")
+        while remaining(settings, "pseudonymise", topic) == len(events):
+            time.sleep(0.05)
+        started = time.perf_counter()
+        while remaining(settings, "pseudonymise", topic) > 0:
+            time.sleep(0.2)
+        return len(events) / (time.perf_counter() - started)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--families", type=int, default=5_000)
+    parser.add_argument("--batch-size", type=int, default=500)
+    args = parser.parse_args()
+    events = BoroughGenerator(args.families, 7).events()
+    print(f"\n### Pseudonymise stage ({len(events):,} events, {args.families:,} families)\n")
+    print("| measure | events/s |\n| --- | --- |")
+    print(f"| pure stage, one core | {pure_rate(events):,.0f} |")
+    print(
+        f"| faust agent end to end (batch {args.batch_size}) | "
+        f"{agent_rate(events, args.batch_size):,.0f} |"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Pseudonymise at source: a service runs the same pseudonymisation library and publishes only
+tokens to the pseudonymised topic, so raw identifiers never leave the service.
+
+The service needs the programme's master secret (tokens must match across services to link).
+Events that would be dead-lettered centrally are refused here instead and reported to the
+caller with their reason; nothing raw is sent anywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from types import TracebackType
+
+from earlylink.keys import load_keyring
+from earlylink.settings import Settings
+from producers.publisher import DeliveryReport, Publisher
+from schemas.catalogue import catalogue
+from schemas.models import Event
+from schemas.wire import encode
+from stream_processors.messages import RawMessage
+from stream_processors.pseudonymise.bloom import Encoder
+from stream_processors.pseudonymise.stage import Outcome, Pseudonymiser
+
+
+class AtSourcePublisher:
+    """Publishes events as pseudonymised messages; a drop-in for ``Publisher`` in producers."""
+
+    def __init__(self, settings: Settings) -> None:
+        keyring = load_keyring(settings)
+        self.contracts = catalogue()
+        self.stage = Pseudonymiser(self.contracts, keyring, Encoder(keyring))
+        self.publisher = Publisher(settings.kafka, settings.kafka.topic("pseudonymised"))
+        self.refused: Counter[str] = Counter()
+        self.outcomes: Counter[str] = Counter()
+
+    @property
+    def report(self) -> DeliveryReport:
+        return self.publisher.report
+
+    def publish(self, event: Event) -> None:
+        version = self.contracts.get(event.EVENT_TYPE, event.envelope.schema_version)
+        message = RawMessage("at-source", 0, 0, encode(version, event.to_avro()))
+        result = self.stage.process(message, dt.datetime.now(dt.UTC))
+        self.outcomes[result.entry.outcome.value] += 1
+        if result.entry.outcome is Outcome.DEAD_LETTERED or result.value is None:
+            self.refused[result.entry.reason or "UNKNOWN"] += 1
+            return
+        self.publisher.publish_raw(result.value, result.key)
+
+    def flush(self, timeout_s: float = 120.0) -> DeliveryReport:
+        return self.publisher.flush(timeout_s)
+
+    def __enter__(self) -> AtSourcePublisher:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.publisher.__exit__(exc_type, exc, tb)

@@ -1,0 +1,154 @@
+"""The pseudonymise stage: one outcome per message, reasons for the unusable, no raw values out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from schemas.catalogue import catalogue
+from schemas.models import ConsentState, PersonRecord, ServiceContact
+from schemas.wire import decode, encode
+from stream_processors.messages import RawMessage
+from stream_processors.pseudonymise.bloom import Encoder
+from stream_processors.pseudonymise.keys import Keyring
+from stream_processors.pseudonymise.stage import Outcome, Pseudonymiser
+
+NOW = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
+RING = Keyring({1: b"k" * 32}, 1)
+STAGE = Pseudonymiser(catalogue(), RING, Encoder(RING))
+
+
+def _run(event: Any) -> Any:
+    data = encode(catalogue().get(event.EVENT_TYPE, event.envelope.schema_version), event.to_avro())
+    return STAGE.process(RawMessage("raw", 0, 1, data, 1_700_000_000_000), NOW)
+
+
+@pytest.fixture
+def person(make_person: Callable[..., PersonRecord], make_envelope: Any) -> Callable[..., Any]:
+    def make(**kw: Any) -> PersonRecord:
+        kw.setdefault(
+            "envelope", make_envelope(version=2, event_time=dt.datetime(2025, 5, 1, tzinfo=dt.UTC))
+        )
+        return make_person(**kw)
+
+    return make
+
+
+def test_good_record_is_pseudonymised_without_raw_values(person: Callable[..., Any]) -> None:
+    event = person(
+        nhs_number="9434765919",
+        given_names="Zanele",
+        family_name="Canarysson",
+        postcode="SE11 5QY",
+        address_line="Flat 9, Canary Wharf House",
+    )
+    result = _run(event)
+    assert result.entry.outcome is Outcome.PSEUDONYMISED
+    blob = result.value + result.key
+    for raw in (
+        b"9434765919",
+        b"Zanele",
+        b"zanele",
+        b"Canarysson",
+        b"canarysson",
+        b"SE11",
+        b"5QY",
+        b"2024-03-14",
+        b"Canary",
+        event.record_id.encode(),
+    ):
+        assert raw not in blob
+    decoded = decode(result.value, catalogue())
+    kinds = {t["kind"] for t in decoded.record["tokens"]}
+    assert {"nhs", "given", "family", "dob", "postcode", "b_dob_family"} <= kinds
+    assert {e["kind"] for e in decoded.record["encodings"]} == {"given", "family", "address"}
+
+
+def test_bad_fields_are_left_out_and_named(person: Callable[..., Any]) -> None:
+    result = _run(
+        person(
+            nhs_number="9434765918",
+            postcode="NOT A POSTCODE",
+            date_of_birth=dt.date(1950, 1, 1),
+            given_names="Amara\x07",
+        )
+    )
+    assert result.entry.outcome is Outcome.PSEUDONYMISED
+    assert set(result.entry.field_issues) == {
+        "nhs_number:INVALID_NHS_NUMBER",
+        "postcode:MALFORMED_POSTCODE",
+        "date_of_birth:IMPLAUSIBLE_DOB",
+        "given_names:CONTROL_CHARACTERS",
+    }
+    kinds = {t["kind"] for t in decode(result.value, catalogue()).record["tokens"]}
+    assert "family" in kinds and not kinds & {"nhs", "dob", "postcode", "given"}
+
+
+def test_over_long_field(person: Callable[..., Any]) -> None:
+    result = _run(person(family_name="x" * 500))
+    assert result.entry.field_issues == ("family_name:FIELD_TOO_LONG",)
+
+
+def test_no_identifying_field_is_dead_lettered(person: Callable[..., Any]) -> None:
+    result = _run(person(given_names="Baby", family_name=None, date_of_birth=None))
+    assert result.entry.outcome is Outcome.DEAD_LETTERED
+    assert result.entry.reason == "NO_IDENTIFYING_FIELD"
+    assert result.value is None
+
+
+def test_future_event_is_dead_lettered(person: Callable[..., Any], make_envelope: Any) -> None:
+    future = make_envelope(version=2, event_time=NOW + dt.timedelta(days=3))
+    assert _run(person(envelope=future)).entry.reason == "EVENT_TIME_IN_FUTURE"
+
+
+@pytest.mark.parametrize("state", [ConsentState.OPTED_OUT, ConsentState.WITHDRAWN])
+def test_consent_gate_forwards_a_marker_without_tokens(
+    person: Callable[..., Any], state: ConsentState
+) -> None:
+    result = _run(person(consent=state, nhs_number="9434765919"))
+    assert result.entry.outcome is Outcome.SUPPRESSED
+    assert result.entry.reason == f"CONSENT_{state.value}"
+    record = decode(result.value, catalogue()).record
+    assert record["tokens"] == [] and record["encodings"] == [] and record["related"] == []
+
+
+def test_activity_keeps_record_key_of_its_person(
+    person: Callable[..., Any], make_envelope: Any
+) -> None:
+    who = person()
+    contact = ServiceContact(
+        envelope=make_envelope(
+            source=who.envelope.source_system, event_time=who.envelope.event_time
+        ),
+        contact_id="c1",
+        person_record_id=who.record_id,
+        service_code="stay-and-play",
+        activity_code="a",
+        contact_type="ATTENDANCE",
+        contact_date=dt.date(2025, 1, 1),
+    )
+    assert _run(contact).key == _run(who).key
+
+
+def test_pseudonymised_types_are_foreign_on_the_raw_topic(person: Callable[..., Any]) -> None:
+    forwarded = _run(person()).value
+    result = STAGE.process(RawMessage("raw", 0, 2, forwarded), NOW)
+    assert (result.entry.outcome, result.entry.reason) == (Outcome.DEAD_LETTERED, "FOREIGN_SCHEMA")
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "EMPTY"),
+        (b"garbage", "BAD_MAGIC"),
+        (b"\x00\x00\x00\x00\x01x", "CONFLUENT_WITHOUT_REGISTRY"),
+        (b"\xc3\x01" + b"\x01" * 8 + b"x", "UNKNOWN_SCHEMA"),
+    ],
+)
+def test_undecodable_messages(data: bytes, reason: str) -> None:
+    result = STAGE.process(RawMessage("raw", 3, 9, data), NOW)
+    assert (result.entry.outcome, result.entry.reason) == (Outcome.DEAD_LETTERED, reason)
+    assert result.entry.source_system == "unknown"
