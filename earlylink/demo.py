@@ -44,11 +44,13 @@ def run_demo(settings: Settings, families: int, seed: int, console: Console) -> 
         )
         with console.status("waiting for the pipeline to catch up...") as status:
             catch_up = 0.0
-            for name in PROCESSORS:
+            for name, topic in zip(
+                PROCESSORS, (raw, settings.kafka.topic("pseudonymised")), strict=True
+            ):
                 catch_up += wait_caught_up(
                     settings,
                     name,
-                    raw,
+                    topic,
                     timeout_s=1800,
                     on_progress=lambda left, name=name: status.update(f"{name}: {left:,} to go"),
                 )

@@ -13,7 +13,7 @@ from earlylink.settings import Settings
 from earlylink.stack.process import ManagedProcess
 from sink.offsets import committed_offsets
 
-PROCESSORS = ("pseudonymise",)
+PROCESSORS = ("pseudonymise", "resolve")
 
 
 def processor(settings: Settings, name: str) -> ManagedProcess:

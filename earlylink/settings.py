@@ -117,6 +117,8 @@ class ProcessorSettings(BaseSettings):
     batch_size: int = 500
     batch_within_s: float = 0.5
     web_port: int = 6066
+    model_path: Path | None = None  # resolver model file; default: the shipped model
+    block_cap: int = 100  # blocking keys shared by more records than this are skipped
 
 
 class PseudonymisationSettings(BaseSettings):

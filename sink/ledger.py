@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 
 from earlylink.errors import SinkError
+from sink.offsets import save_offsets
 from stream_processors.pseudonymise.stage import LedgerEntry
 
 INSERT_ENTRY = """
@@ -15,14 +16,6 @@ INSERT INTO ingest_ledger (topic, kafka_partition, kafka_offset, outcome, reason
     source_system, event_type, event_time, raw_timestamp, fields_present, field_issues)
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (topic, kafka_partition, kafka_offset) DO NOTHING
-"""
-
-UPSERT_OFFSET = """
-INSERT INTO stream_offsets (consumer_group, topic, kafka_partition, next_offset)
-VALUES (%s, %s, %s, %s)
-ON CONFLICT (consumer_group, topic, kafka_partition)
-DO UPDATE SET next_offset = GREATEST(stream_offsets.next_offset, EXCLUDED.next_offset),
-              updated_at = now()
 """
 
 
@@ -54,13 +47,7 @@ async def write_ledger(
     try:
         async with conn.transaction(), conn.cursor() as cur:
             await cur.executemany(INSERT_ENTRY, [_row(e, ms) for e, ms in entries])
-            await cur.executemany(
-                UPSERT_OFFSET,
-                [
-                    (group, topic, partition, offset)
-                    for (topic, partition), offset in sorted(offsets.items())
-                ],
-            )
+            await save_offsets(conn, group, offsets)
     except psycopg.Error as exc:
         where = ", ".join(f"{t}[{p}]<{o}" for (t, p), o in sorted(offsets.items()))
         raise SinkError(f"writing {len(entries)} ledger rows failed ({where}): {exc}") from exc

@@ -2,7 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
+
+UPSERT_OFFSET = """
+INSERT INTO stream_offsets (consumer_group, topic, kafka_partition, next_offset)
+VALUES (%s, %s, %s, %s)
+ON CONFLICT (consumer_group, topic, kafka_partition)
+DO UPDATE SET next_offset = GREATEST(stream_offsets.next_offset, EXCLUDED.next_offset),
+              updated_at = now()
+"""
+
+
+async def save_offsets(
+    conn: psycopg.AsyncConnection[tuple[Any, ...]], group: str, offsets: dict[tuple[str, int], int]
+) -> None:
+    """Advance the group's offsets (inside the caller's transaction)."""
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            UPSERT_OFFSET,
+            [
+                (group, topic, partition, offset)
+                for (topic, partition), offset in sorted(offsets.items())
+            ],
+        )
 
 
 def committed_offsets(dsn: str, group: str, topic: str) -> dict[int, int]:

@@ -11,9 +11,13 @@ import faust
 
 from earlylink.settings import Settings
 
+WEB_PORT_OFFSET = {"pseudonymise": 0, "resolve": 1}
 
-def make_app(settings: Settings, app_id: str) -> faust.App:
-    """A faust app talking to the configured Kafka, with raw bytes in and out."""
+
+def make_app(settings: Settings, app_id: str, stage: str) -> faust.App:
+    """A faust app talking to the configured Kafka, with raw bytes in and out.
+
+    Each stage serves its web endpoints on its own port (base port + the stage's offset)."""
     kafka = settings.kafka
     return faust.App(
         app_id,
@@ -29,7 +33,7 @@ def make_app(settings: Settings, app_id: str) -> faust.App:
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         web_enabled=True,
-        web_port=settings.processor.web_port,
+        web_port=settings.processor.web_port + WEB_PORT_OFFSET[stage],
         web_bind="127.0.0.1",
     )
 

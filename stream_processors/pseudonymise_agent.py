@@ -38,7 +38,7 @@ def _message(event: faust.EventT[bytes]) -> RawMessage:
 def build(settings: Settings) -> faust.App:
     """The faust app with the pseudonymise agent attached."""
     group = f"{settings.kafka.topic_prefix}-pseudonymise"
-    app = make_app(settings, group)
+    app = make_app(settings, group, "pseudonymise")
     raw = app.topic(settings.kafka.topic("raw"), value_type=bytes, key_type=bytes)
     pseudo_topic = settings.kafka.topic("pseudonymised")
     dead_topic = settings.kafka.topic("deadletter")

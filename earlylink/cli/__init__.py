@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -55,3 +57,20 @@ def demo(
     console = Console()
     settings = get_settings()
     summary(settings, run_demo(settings, families, seed, console), console)
+
+
+@app.command()
+def evaluate(
+    truth: Annotated[Path, typer.Argument(help="truth.csv from `produce synthetic`.", exists=True)],
+) -> None:
+    """Linkage quality of the identity graph against a synthetic borough's ground truth."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from earlylink.evaluation import evaluate as run
+    from earlylink.settings import get_settings
+
+    table = Table(title="linkage quality against ground truth", show_header=False)
+    for label, value in run(get_settings(), truth).rows():
+        table.add_row(label, value)
+    Console().print(table)

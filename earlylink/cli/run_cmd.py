@@ -21,3 +21,13 @@ def pseudonymise(
     from stream_processors.pseudonymise_agent import run
 
     run(get_settings(), loglevel)
+
+
+@run_app.command()
+def resolve(
+    loglevel: Annotated[str, typer.Option(help="debug, info, warning")] = "info",
+) -> None:
+    """Pseudonymised topic -> persons and families in the identity graph (PostgreSQL)."""
+    from stream_processors.resolve_agent import run
+
+    run(get_settings(), loglevel)

@@ -63,6 +63,7 @@ class TruthRow:
     role: str
     twin_of: str | None
     flags: str
+    mother_id: str | None = None
 
 
 def _clamp(day: dt.date) -> dt.date:
@@ -300,4 +301,5 @@ class BoroughGenerator:
                 plan.person.role.value,
                 plan.person.twin_of,
                 ";".join(sorted(set(plan.flags))),
+                plan.person.mother_id,
             )

@@ -46,7 +46,16 @@ def write_truth(generator: BoroughGenerator, path: Path) -> int:
 def read_truth(path: Path) -> list[TruthRow]:
     with path.open(newline="", encoding="utf-8") as handle:
         return [
-            TruthRow(**{**row, "twin_of": row["twin_of"] or None})  # type: ignore[arg-type]
+            TruthRow(
+                row["source_system"],
+                row["record_id"],
+                row["person_id"],
+                row["family_id"],
+                row["role"],
+                row["twin_of"] or None,
+                row["flags"],
+                row.get("mother_id") or None,
+            )
             for row in csv.DictReader(handle)
         ]
 

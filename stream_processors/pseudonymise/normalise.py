@@ -96,6 +96,86 @@ PLACEHOLDERS = frozenset(
         "x",
     }
 )
+# Common short forms -> the given name they stand for (English, and short forms used in the
+# borough's Yoruba, Igbo, Polish, Russian, Portuguese and Somali naming conventions).
+NICKNAMES: dict[str, str] = {
+    "liz": "elizabeth",
+    "lizzie": "elizabeth",
+    "beth": "elizabeth",
+    "betty": "elizabeth",
+    "eliza": "elizabeth",
+    "kate": "katherine",
+    "katie": "katherine",
+    "kathy": "katherine",
+    "cathy": "catherine",
+    "becky": "rebecca",
+    "becca": "rebecca",
+    "jess": "jessica",
+    "jessie": "jessica",
+    "lottie": "charlotte",
+    "charlie": "charles",
+    "will": "william",
+    "bill": "william",
+    "billy": "william",
+    "liam": "william",
+    "alex": "alexander",
+    "sandy": "alexander",
+    "dan": "daniel",
+    "danny": "daniel",
+    "joe": "joseph",
+    "joey": "joseph",
+    "sam": "samuel",
+    "sammy": "samuel",
+    "ben": "benjamin",
+    "benny": "benjamin",
+    "ted": "edward",
+    "eddie": "edward",
+    "ed": "edward",
+    "tom": "thomas",
+    "tommy": "thomas",
+    "jim": "james",
+    "jimmy": "james",
+    "jamie": "james",
+    "mo": "mohammed",
+    "moe": "mohammed",
+    "mike": "michael",
+    "mick": "michael",
+    "rob": "robert",
+    "bob": "robert",
+    "bobby": "robert",
+    "nick": "nicholas",
+    "chris": "christopher",
+    "matt": "matthew",
+    "tony": "anthony",
+    "maggie": "margaret",
+    "meg": "margaret",
+    "peggy": "margaret",
+    "sue": "susan",
+    "jen": "jennifer",
+    "jenny": "jennifer",
+    "abby": "abigail",
+    "ellie": "eleanor",
+    "nell": "eleanor",
+    "vicky": "victoria",
+    "tori": "victoria",
+    "mandy": "amanda",
+    "seun": "oluwaseun",
+    "dami": "oluwadamilare",
+    "tunde": "babatunde",
+    "tope": "temitope",
+    "emeka": "chukwuemeka",
+    "amaka": "chiamaka",
+    "femi": "oluwafemi",
+    "kemi": "oluwakemi",
+    "gosia": "malgorzata",
+    "kasia": "katarzyna",
+    "olek": "aleksander",
+    "kuba": "jakub",
+    "nastya": "anastasia",
+    "sasha": "alexander",
+    "gonca": "goncalo",
+    "abdi": "abdullahi",
+}
 POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
 NOT_LETTERS = re.compile(r"[^a-z' -]+")
 
@@ -118,6 +198,11 @@ class Name:
     @property
     def first(self) -> str:
         return self.parts[0]
+
+    @property
+    def canonical_first(self) -> str:
+        """The first part with a known short form expanded (Liz -> elizabeth)."""
+        return NICKNAMES.get(self.parts[0], self.parts[0])
 
 
 def normalise_name(raw: str | None, is_family: bool = False) -> Name | None:

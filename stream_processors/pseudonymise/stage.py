@@ -160,8 +160,9 @@ class Pseudonymiser:
             "family": clean.family.core if clean.family else None,
             "address": clean.address,
         }
+        keys = {"given": "name", "family": "name", "address": "address"}  # names: one key
         return [
-            {"kind": kind, "bits": self.encoder.encode(kind, value)}
+            {"kind": kind, "bits": self.encoder.encode(keys[kind], value)}
             for kind, value in values.items()
             if value
         ]

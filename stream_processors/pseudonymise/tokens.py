@@ -11,6 +11,9 @@ of combinations; several of them, so that one bad or missing field does not lose
 - ``b_postcode_given``: full postcode + phonetic given name (no or wrong dob)
 - ``b_former_dob``: a former family name + date of birth (surname changes)
 - ``b_postcode_family_yob``: postcode + family + year (renamed babies, nicknames)
+
+``gname``, ``fname`` and ``fname_alt`` (former family names) are made with one shared key, so
+the resolver can see a given name recorded as a family name and a surname change.
 """
 
 from __future__ import annotations
@@ -69,10 +72,19 @@ def _values(clean: CleanPerson) -> Iterator[tuple[str, str]]:
     for kind, value in singles.items():
         if value:
             yield kind, value
+    if given:  # name tokens share one key, so a name in the wrong field still matches
+        yield "gname", given
+        yield "gcanon", clean.given.canonical_first  # type: ignore[union-attr]
+    if family:
+        yield "fname", family
+        yield "fname_first", clean.family.first  # type: ignore[union-attr]
     for former in clean.former:
-        yield "family_alt", former.core
+        yield "fname_alt", former.core
         if dob:
             yield "b_former_dob", f"{dob}|{phonetic(former.core)}"
+
+
+SHARED_KEYS = {"gname": "name", "fname": "name", "fname_alt": "name", "fname_first": "name"}
 
 
 def person_tokens(clean: CleanPerson, keyring: Keyring) -> list[dict[str, object]]:

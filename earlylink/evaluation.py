@@ -1,0 +1,121 @@
+"""``earlylink evaluate``: the identity graph against a synthetic borough's ground truth.
+
+Record keys are recomputed from the truth file with the pseudonymisation keys (the truth holds
+source record ids), then joined to the graph's memberships.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from earlylink.keys import load_keyring
+from earlylink.settings import Settings
+from producers.synthetic.timeline import TruthRow
+from producers.synthetic.truth import read_truth
+from schemas.catalogue import catalogue
+from stream_processors.pseudonymise.bloom import Encoder
+from stream_processors.pseudonymise.stage import Pseudonymiser
+from stream_processors.resolve.evaluate import Quality, pairs_together, pairwise
+
+EXCLUDED = ("opted_out", "withdrew_consent", "retracted")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    quality: Quality
+    twins_merged: tuple[int, int]
+    renamed_babies_linked: tuple[int, int]
+    families_recovered: tuple[int, int]
+
+    def rows(self) -> list[tuple[str, str]]:
+        def share(x: tuple[int, int]) -> str:
+            return f"{x[0]:,} of {x[1]:,}"
+
+        return [
+            *self.quality.rows(),
+            ("twin pairs merged (should be 0)", share(self.twins_merged)),
+            ("renamed babies linked to their other records", share(self.renamed_babies_linked)),
+            ("mother-child pairs in one family", share(self.families_recovered)),
+        ]
+
+
+def evaluate(settings: Settings, truth_path: Path) -> Evaluation:
+    truth_rows = read_truth(truth_path)
+    keyring = load_keyring(settings)
+    stage = Pseudonymiser(catalogue(), keyring, Encoder(keyring))
+    key_of = {
+        (r.source_system, r.record_id): stage.record_key(r.source_system, r.record_id)
+        for r in truth_rows
+    }
+    with psycopg.connect(settings.database_dsn) as conn:
+        predicted: dict[str, str] = dict(
+            conn.execute(
+                "SELECT m.record_key, m.person_id FROM memberships m JOIN records r USING"
+                " (record_key) WHERE r.state = 'ACTIVE'"
+            ).fetchall()
+        )
+        families: dict[str, set[str]] = defaultdict(set)
+        for child, mother in conn.execute(
+            "SELECT DISTINCT m.person_id, mm.person_id FROM record_relations rr"
+            " JOIN memberships m ON m.record_key = rr.record_key"
+            " JOIN memberships mm ON mm.record_key = rr.related_key"
+            " WHERE rr.relationship = 'MOTHER'"
+        ).fetchall():
+            families[child].add(mother)
+    truth = {
+        key_of[(r.source_system, r.record_id)]: r.person_id
+        for r in truth_rows
+        if not any(flag in r.flags.split(";") for flag in EXCLUDED)
+    }
+    by_person: dict[str, list[str]] = defaultdict(list)
+    for key, person in truth.items():
+        by_person[person].append(key)
+    twin_pairs = _twin_pairs(truth_rows, by_person)
+    baby_pairs = [
+        (key_of[(r.source_system, r.record_id)], other)
+        for r in truth_rows
+        if "renamed_baby" in r.flags
+        for other in by_person.get(r.person_id, [])
+        if other != key_of[(r.source_system, r.record_id)]
+    ]
+    mothers = _mother_pairs(truth_rows, by_person, predicted, families)
+
+    return Evaluation(
+        pairwise(truth, predicted),
+        pairs_together(twin_pairs, predicted),
+        pairs_together(baby_pairs, predicted),
+        mothers,
+    )
+
+
+def _twin_pairs(rows: list[TruthRow], by_person: dict[str, list[str]]) -> list[tuple[str, str]]:
+    seen = {(r.person_id, r.twin_of) for r in rows if r.twin_of}
+    return [
+        (by_person[a][0], by_person[b][0])
+        for a, b in sorted(seen)
+        if a < b and by_person.get(a) and by_person.get(b)
+    ]
+
+
+def _mother_pairs(
+    rows: list[TruthRow],
+    by_person: dict[str, list[str]],
+    predicted: dict[str, str],
+    families: dict[str, set[str]],
+) -> tuple[int, int]:
+    """True mother-child pairs (both recorded) whose predicted persons are linked as family."""
+    pairs = {(r.person_id, r.mother_id) for r in rows if r.mother_id}
+    found = checked = 0
+    for child, mother in sorted(pairs):
+        child_keys = [k for k in by_person.get(child, []) if k in predicted]
+        mother_keys = [k for k in by_person.get(mother, []) if k in predicted]
+        if not child_keys or not mother_keys:
+            continue
+        checked += 1
+        mother_persons = {predicted[k] for k in mother_keys}
+        found += any(families.get(predicted[k], set()) & mother_persons for k in child_keys)
+    return found, checked

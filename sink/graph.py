@@ -1,0 +1,277 @@
+"""The identity graph in PostgreSQL: the resolver's reads and writes, batched per call.
+
+Every function takes an open connection inside the batch's transaction; the caller commits
+once per batch together with the offsets.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+Conn = psycopg.AsyncConnection[tuple[Any, ...]]
+GRAPH_LOCK = 0x67726170  # "grap": one writer of the graph at a time, across workers
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    record_key: str
+    record_version: int
+    state: str
+
+
+async def lock_graph(conn: Conn) -> None:
+    await conn.execute("SELECT pg_advisory_xact_lock(%s)", (GRAPH_LOCK,))
+
+
+async def stored_versions(conn: Conn, keys: list[str]) -> dict[str, StoredRecord]:
+    rows = await (
+        await conn.execute(
+            "SELECT record_key, record_version, state FROM records WHERE record_key = ANY(%s)",
+            (keys,),
+        )
+    ).fetchall()
+    return {r[0]: StoredRecord(r[0], r[1], r[2]) for r in rows}
+
+
+async def upsert_records(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
+    """rows: (key, source, role, version, state, consent, event_id, event_time, payload)."""
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            """
+            INSERT INTO records (record_key, source_system, role, record_version, state,
+                                 consent, event_id, event_time, payload)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+            ON CONFLICT (record_key) DO UPDATE SET
+              role = EXCLUDED.role, record_version = EXCLUDED.record_version,
+              state = EXCLUDED.state, consent = EXCLUDED.consent, event_id = EXCLUDED.event_id,
+              event_time = EXCLUDED.event_time, payload = EXCLUDED.payload, updated_at = now()
+            WHERE records.record_version < EXCLUDED.record_version""",
+            rows,
+        )
+
+
+async def mark_records(conn: Conn, keys: list[str], state: str, consent: str | None) -> None:
+    """Retract or suppress records: purge their tokens and encodings."""
+    await conn.execute(
+        "UPDATE records SET state = %s, consent = coalesce(%s, consent), payload = NULL,"
+        " updated_at = now() WHERE record_key = ANY(%s)",
+        (state, consent, keys),
+    )
+
+
+async def replace_block_keys(conn: Conn, keys: list[str], tokens: list[tuple[bytes, str]]) -> None:
+    await conn.execute("DELETE FROM block_keys WHERE record_key = ANY(%s)", (keys,))
+    if tokens:
+        async with conn.cursor() as cur:
+            await cur.executemany(
+                "INSERT INTO block_keys (token, record_key) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                tokens,
+            )
+
+
+async def candidates(conn: Conn, tokens: list[bytes], cap: int) -> dict[bytes, list[str]]:
+    """Records sharing each token; tokens shared by more than ``cap`` records are skipped."""
+    rows = await (
+        await conn.execute(
+            """
+        SELECT token, array_agg(record_key ORDER BY record_key) FROM block_keys
+        WHERE token = ANY(%s) GROUP BY token HAVING count(*) <= %s""",
+            (tokens, cap),
+        )
+    ).fetchall()
+    return {bytes(r[0]): list(r[1]) for r in rows}
+
+
+async def payloads(conn: Conn, keys: Iterable[str]) -> dict[str, bytes]:
+    rows = await (
+        await conn.execute(
+            "SELECT record_key, payload FROM records WHERE record_key = ANY(%s)"
+            " AND state = 'ACTIVE' AND payload IS NOT NULL",
+            (sorted(set(keys)),),
+        )
+    ).fetchall()
+    return {r[0]: bytes(r[1]) for r in rows}
+
+
+async def replace_edges(
+    conn: Conn,
+    keys: list[str],
+    edges: list[tuple[str, str, float, dict[str, Any]]],
+    model_version: str,
+) -> None:
+    """Drop every edge touching ``keys`` and store the new ones (both directions)."""
+    await conn.execute("DELETE FROM match_edges WHERE a = ANY(%s) OR b = ANY(%s)", (keys, keys))
+    rows = []
+    for a, b, weight, evidence in edges:
+        text = json.dumps(evidence)
+        rows += [(a, b, weight, text, model_version), (b, a, weight, text, model_version)]
+    if rows:
+        async with conn.cursor() as cur:
+            await cur.executemany(
+                "INSERT INTO match_edges (a, b, weight, evidence, model_version)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (a, b) DO UPDATE SET"
+                " weight = EXCLUDED.weight, evidence = EXCLUDED.evidence,"
+                " model_version = EXCLUDED.model_version",
+                rows,
+            )
+
+
+async def component(conn: Conn, seeds: list[str]) -> list[str]:
+    """Every record connected to the seeds by edges, or by sharing their current persons."""
+    rows = await (
+        await conn.execute(
+            """
+        WITH RECURSIVE start(k) AS (
+            SELECT unnest(%s::text[])
+            UNION SELECT m2.record_key FROM memberships m1
+                  JOIN memberships m2 ON m2.person_id = m1.person_id
+                  WHERE m1.record_key = ANY(%s)),
+        comp(k) AS (
+            SELECT k FROM start
+            UNION SELECT e.b FROM match_edges e JOIN comp ON e.a = comp.k)
+        SELECT k FROM comp""",
+            (seeds, seeds),
+        )
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+async def edges_among(conn: Conn, keys: list[str]) -> list[tuple[str, str, float]]:
+    rows = await (
+        await conn.execute(
+            "SELECT a, b, weight FROM match_edges WHERE a = ANY(%s) AND a < b", (keys,)
+        )
+    ).fetchall()
+    return [(r[0], r[1], float(r[2])) for r in rows]
+
+
+async def memberships(conn: Conn, keys: list[str]) -> dict[str, str]:
+    rows = await (
+        await conn.execute(
+            "SELECT record_key, person_id FROM memberships WHERE record_key = ANY(%s)", (keys,)
+        )
+    ).fetchall()
+    return {r[0]: r[1] for r in rows}
+
+
+async def existing_persons(conn: Conn, ids: list[str]) -> list[str]:
+    """Which of ``ids`` already name a person or an alias."""
+    rows = await (
+        await conn.execute(
+            "SELECT person_id FROM persons WHERE person_id = ANY(%s)"
+            " UNION SELECT old_id FROM person_aliases WHERE old_id = ANY(%s)",
+            (ids, ids),
+        )
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+async def write_persons(
+    conn: Conn,
+    component_keys: list[str],
+    persons: dict[str, frozenset[str]],
+    aliases: dict[str, str],
+    retired: list[str],
+) -> None:
+    """Replace the component's memberships and person rows with the new assignment."""
+    await conn.execute("DELETE FROM memberships WHERE record_key = ANY(%s)", (component_keys,))
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            "INSERT INTO memberships (record_key, person_id) VALUES (%s, %s)",
+            [(k, pid) for pid, members in persons.items() for k in sorted(members)],
+        )
+        await cur.executemany(
+            "INSERT INTO persons (person_id, record_count) VALUES (%s, %s)"
+            " ON CONFLICT (person_id) DO UPDATE SET record_count = EXCLUDED.record_count,"
+            " updated_at = now()",
+            [(pid, len(m)) for pid, m in persons.items()],
+        )
+        await cur.executemany(
+            "INSERT INTO person_aliases (old_id, new_id) VALUES (%s, %s)"
+            " ON CONFLICT (old_id) DO UPDATE SET new_id = EXCLUDED.new_id, merged_at = now()",
+            sorted(aliases.items()),
+        )
+    gone = sorted(set(aliases) | set(retired))
+    await conn.execute("DELETE FROM persons WHERE person_id = ANY(%s)", (gone,))
+    # an id in use again is no longer an alias; aliases pointing at a merged-away id follow it
+    await conn.execute("DELETE FROM person_aliases WHERE old_id = ANY(%s)", (sorted(persons),))
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            "UPDATE person_aliases SET new_id = %s WHERE new_id = %s",
+            [(new, old) for old, new in sorted(aliases.items())],
+        )
+
+
+async def record_history(
+    conn: Conn, events: list[tuple[str, list[str], list[str]]], model_version: str
+) -> None:
+    if events:
+        async with conn.cursor() as cur:
+            await cur.executemany(
+                "INSERT INTO identity_history (kind, before_ids, after_ids, model_version)"
+                " VALUES (%s, %s, %s, %s)",
+                [(*e, model_version) for e in events],
+            )
+
+
+async def write_relations(conn: Conn, keys: list[str], rows: list[tuple[str, str, str]]) -> None:
+    await conn.execute("DELETE FROM record_relations WHERE record_key = ANY(%s)", (keys,))
+    if rows:
+        async with conn.cursor() as cur:
+            await cur.executemany(
+                "INSERT INTO record_relations VALUES (%s, %s, %s) ON CONFLICT DO NOTHING", rows
+            )
+
+
+async def write_contacts(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
+    if rows:
+        async with conn.cursor() as cur:
+            await cur.executemany(
+                """
+                INSERT INTO service_contacts (item_key, record_key, source_system, service_code,
+                    activity_code, contact_type, contact_date, location_code, event_id)
+                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (item_key) DO NOTHING""",
+                rows,
+            )
+
+
+async def write_outcomes(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
+    if rows:
+        async with conn.cursor() as cur:
+            await cur.executemany(
+                """
+                INSERT INTO outcome_measures (item_key, record_key, source_system, tool_code,
+                    domain, score, measured_on, event_id)
+                VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (item_key) DO NOTHING""",
+                rows,
+            )
+
+
+async def purge_activity(conn: Conn, keys: list[str]) -> None:
+    """Withdrawal/retraction: the record's contacts, outcomes and relations go too."""
+    for table in ("service_contacts", "outcome_measures"):
+        await conn.execute(
+            psycopg.sql.SQL("DELETE FROM {} WHERE record_key = ANY(%s)").format(
+                psycopg.sql.Identifier(table)
+            ),
+            (keys,),
+        )
+    await conn.execute(
+        "DELETE FROM record_relations WHERE record_key = ANY(%s) OR related_key = ANY(%s)",
+        (keys, keys),
+    )
+
+
+async def audit(conn: Conn, rows: list[tuple[str, str | None, str, str, Any]]) -> None:
+    if rows:
+        async with conn.cursor() as cur:
+            await cur.executemany(
+                "INSERT INTO audit_log (action, reason, record_key,"
+                " source_system, event_id) VALUES (%s, %s, %s, %s, %s)",
+                rows,
+            )

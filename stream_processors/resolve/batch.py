@@ -1,0 +1,93 @@
+"""Planning one micro-batch of pseudonymised events (pure): which records change, which pairs
+to score, and the new clustering of the affected components."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from stream_processors.resolve.cluster import Assignment, Edge, assign_ids, cluster
+from stream_processors.resolve.model import Model
+from stream_processors.resolve.records import LinkRecord
+from stream_processors.resolve.score import cannot_link, score_pair
+
+
+@dataclass
+class Incoming:
+    """A batch sorted by kind; person updates reduced to the newest version per record."""
+
+    persons: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> PseudoRecord
+    raw_persons: dict[str, bytes] = field(default_factory=dict)  # key -> message bytes
+    contacts: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+    withdrawals: list[dict[str, Any]] = field(default_factory=list)
+    retractions: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: int = 0
+
+
+def sort_batch(decoded: Iterable[tuple[str, dict[str, Any], bytes]]) -> Incoming:
+    """(event type, record, raw bytes) -> Incoming. Within a batch the newest version wins."""
+    batch = Incoming()
+    for event_type, record, raw in decoded:
+        if event_type == "PseudoRecord":
+            key = record["record_key"]
+            held = batch.persons.get(key)
+            if held is None or _newer(record, held):
+                batch.persons[key] = record
+                batch.raw_persons[key] = raw
+            else:
+                batch.duplicates += 1
+            continue
+        kind = record["kind"]
+        if kind == "CONTACT":
+            batch.contacts.append(record)
+        elif kind == "OUTCOME":
+            batch.outcomes.append(record)
+        elif kind == "CONSENT_CHANGE" and record["consent"] in ("WITHDRAWN", "OPTED_OUT"):
+            batch.withdrawals.append(record)
+        elif kind == "RETRACTION":
+            batch.retractions.append(record)
+    return batch
+
+
+def _newer(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return (a["record_version"], str(a["envelope"]["event_id"])) > (
+        b["record_version"],
+        str(b["envelope"]["event_id"]),
+    )
+
+
+def score_changed(
+    changed: dict[str, LinkRecord],
+    pool: dict[str, LinkRecord],
+    pairs: Iterable[tuple[str, str]],
+    model: Model,
+) -> list[tuple[str, str, float, dict[str, Any]]]:
+    """Score candidate pairs; keep those at or above the link threshold (with evidence)."""
+    edges = []
+    seen: set[tuple[str, str]] = set()
+    for x, y in pairs:
+        a, b = sorted((x, y))
+        if a == b or (a, b) in seen or a not in pool or b not in pool:
+            continue
+        seen.add((a, b))
+        score = score_pair(pool[a], pool[b], model)
+        if score.weight >= model.link_threshold:
+            edges.append((a, b, score.weight, score.as_json(model.version)))
+    return edges
+
+
+def recluster(
+    records: dict[str, LinkRecord],
+    edges: list[Edge],
+    previous: dict[str, str],
+    in_use_elsewhere: frozenset[str] = frozenset(),
+) -> Assignment:
+    """Cluster the affected records from scratch and keep person ids where possible."""
+
+    def forbidden(a: str, b: str) -> bool:
+        return cannot_link(records[a], records[b]) is not None
+
+    clusters = cluster(records, edges, forbidden)
+    return assign_ids(clusters, previous, in_use_elsewhere)

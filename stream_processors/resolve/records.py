@@ -1,0 +1,54 @@
+"""The resolver's view of one pseudonymised person record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class LinkRecord:
+    """Tokens (by kind) and encodings of one source record; no raw value anywhere."""
+
+    record_key: str
+    source_system: str
+    role: str
+    sex: str
+    tokens: dict[str, bytes] = field(default_factory=dict)
+    multi: dict[str, frozenset[bytes]] = field(default_factory=dict)  # e.g. former names
+    encodings: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def is_child(self) -> bool:
+        return self.role == "CHILD"
+
+    def get(self, kind: str) -> bytes | None:
+        return self.tokens.get(kind)
+
+    def blocking_tokens(self) -> list[bytes]:
+        found = [v for k, v in self.tokens.items() if k.startswith("b_")]
+        found.extend(v for k, values in self.multi.items() if k.startswith("b_") for v in values)
+        return sorted(found)
+
+
+MULTI_KINDS = frozenset({"fname_alt", "b_former_dob"})
+
+
+def from_pseudo(record: dict[str, Any]) -> LinkRecord:
+    """A LinkRecord from a decoded PseudoRecord."""
+    tokens: dict[str, bytes] = {}
+    multi: dict[str, set[bytes]] = {}
+    for token in record["tokens"]:
+        if token["kind"] in MULTI_KINDS:
+            multi.setdefault(token["kind"], set()).add(token["value"])
+        else:
+            tokens[token["kind"]] = token["value"]
+    return LinkRecord(
+        record_key=record["record_key"],
+        source_system=record["envelope"]["source_system"],
+        role=record["role"],
+        sex=record["sex"],
+        tokens=tokens,
+        multi={k: frozenset(v) for k, v in multi.items()},
+        encodings={e["kind"]: e["bits"] for e in record["encodings"]},
+    )

@@ -1,0 +1,85 @@
+"""Scoring a record pair, the constraints that forbid a link, and the evidence for a link."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stream_processors.pseudonymise.bloom import dice
+from stream_processors.resolve.comparisons import COMPARISONS, NULL, Comparison
+from stream_processors.resolve.model import TF_COMPARISONS, Model
+from stream_processors.resolve.records import LinkRecord
+
+TWIN_NAME_DICE = 0.5  # below this, two given names are different names, not a typo
+
+
+@dataclass(frozen=True)
+class Evidence:
+    comparison: str
+    level: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class Score:
+    weight: float
+    evidence: tuple[Evidence, ...]
+
+    def as_json(self, model_version: str) -> dict[str, object]:
+        return {
+            "model_version": model_version,
+            "match_weight": round(self.weight, 3),
+            "comparisons": [
+                {"comparison": e.comparison, "level": e.level, "weight": round(e.weight, 3)}
+                for e in self.evidence
+            ],
+        }
+
+
+def score_pair(
+    a: LinkRecord, b: LinkRecord, model: Model, comparisons: tuple[Comparison, ...] = COMPARISONS
+) -> Score:
+    """Match weight of a pair: prior plus each comparison's level weight (symmetric)."""
+    total = model.prior_weight
+    evidence = []
+    for comparison in comparisons:
+        level = comparison.level(a, b)
+        token = (
+            a.get(TF_COMPARISONS[comparison.name]) if comparison.name in TF_COMPARISONS else None
+        )
+        weight = model.weight(comparison.name, level, token)
+        total += weight
+        if level != NULL:
+            evidence.append(Evidence(comparison.name, level, weight))
+    return Score(total, tuple(evidence))
+
+
+def cannot_link(a: LinkRecord, b: LinkRecord) -> str | None:
+    """Why two records can never be one person, or None.
+
+    Different valid NHS numbers or pupil numbers; a child and an adult; twins (children with the
+    same date of birth and family name but clearly different given names, no short form of one
+    another, and no NHS number in common).
+    """
+    if a.is_child != b.is_child:
+        return "child_and_adult"
+    for kind in ("nhs", "upn"):
+        x, y = a.get(kind), b.get(kind)
+        if x is not None and y is not None and x != y:
+            return f"different_{kind}"
+    if a.is_child and _twins(a, b):
+        return "twins"
+    return None
+
+
+def _twins(a: LinkRecord, b: LinkRecord) -> bool:
+    if a.get("dob") is None or a.get("dob") != b.get("dob"):
+        return False
+    if a.get("nhs") is not None and a.get("nhs") == b.get("nhs"):
+        return False
+    if a.get("fname") is None or a.get("fname") != b.get("fname"):
+        return False  # twins share the family name as recorded
+    ga, gb = a.get("gname"), b.get("gname")
+    if ga is None or gb is None or ga == gb or a.get("gcanon") == b.get("gcanon"):
+        return False  # the same name, or a known short form of it
+    x, y = a.encodings.get("given"), b.encodings.get("given")
+    return x is None or y is None or dice(x, y) < TWIN_NAME_DICE

@@ -1,0 +1,273 @@
+"""The resolve agent: pseudonymised topic -> identity graph in PostgreSQL, one transaction per
+micro-batch (records, blocking index, edges, persons, memberships, aliases, history, relations,
+contacts, outcomes, audit, offsets), then merges and splits on the identity-change topic.
+
+The agent decodes, calls the pure resolution library and writes through ``sink.graph``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from typing import Any, cast
+
+import faust
+import psycopg
+
+from earlylink.settings import Settings
+from schemas.catalogue import Catalogue, catalogue
+from schemas.wire import DecodeError, decode
+from sink import graph
+from sink.offsets import save_offsets
+from stream_processors.app import make_app
+from stream_processors.messages import RawMessage, next_offsets
+from stream_processors.output import BatchProducer
+from stream_processors.resolve.batch import Incoming, recluster, score_changed, sort_batch
+from stream_processors.resolve.cluster import Assignment
+from stream_processors.resolve.model import Model, load_model
+from stream_processors.resolve.records import LinkRecord, from_pseudo
+
+log = logging.getLogger(__name__)
+PSEUDO_TYPES = ("PseudoRecord", "PseudoActivity")
+
+
+class Resolver:
+    """One batch at a time: the steps of resolution with the reads and writes between them."""
+
+    def __init__(self, settings: Settings, contracts: Catalogue, model: Model) -> None:
+        self.settings = settings
+        self.contracts = contracts
+        self.model = model
+        self.group = f"{settings.kafka.topic_prefix}-resolve"
+
+    def decode_all(self, batch: list[RawMessage]) -> Incoming:
+        decoded = []
+        for message in batch:
+            try:
+                event = decode(message.value, self.contracts)
+            except DecodeError as exc:
+                log.warning(
+                    "undecodable pseudonymised message at %s[%d]@%d: %s",
+                    message.topic,
+                    message.partition,
+                    message.offset,
+                    exc.reason.value,
+                )
+                continue
+            if event.event_type in PSEUDO_TYPES:
+                decoded.append((event.event_type, event.record, message.value))
+        return sort_batch(decoded)
+
+    def link_record(self, payload: bytes) -> LinkRecord:
+        return from_pseudo(decode(payload, self.contracts).record)
+
+    async def apply(self, conn: graph.Conn, batch: list[RawMessage]) -> Assignment:
+        incoming = self.decode_all(batch)
+        await graph.lock_graph(conn)
+        stored = await graph.stored_versions(conn, list(incoming.persons))
+        applied = {
+            k: r
+            for k, r in incoming.persons.items()
+            if k not in stored or r["record_version"] > stored[k].record_version
+        }
+        active = {k: r for k, r in applied.items() if r["consent"] == "PERMITTED"}
+        await graph.upsert_records(
+            conn,
+            [
+                _record_row(r, incoming.raw_persons[k] if k in active else None)
+                for k, r in applied.items()
+            ],
+        )
+        withdrawn = sorted({r["record_key"] for r in incoming.withdrawals})
+        retracted = sorted({r["record_key"] for r in incoming.retractions})
+        await graph.mark_records(conn, withdrawn, "SUPPRESSED", "WITHDRAWN")
+        await graph.mark_records(conn, retracted, "RETRACTED", None)
+        changed = sorted(set(applied) | set(withdrawn) | set(retracted))
+        linked = {k: from_pseudo(r) for k, r in active.items()}
+        await self._index_and_score(conn, changed, linked)
+        assignment = await self._recluster(conn, changed)
+        await self._activity(conn, incoming, active, withdrawn + retracted)
+        return assignment
+
+    async def _index_and_score(
+        self, conn: graph.Conn, changed: list[str], linked: dict[str, LinkRecord]
+    ) -> None:
+        await graph.replace_block_keys(
+            conn, changed, [(t, k) for k, r in linked.items() for t in r.blocking_tokens()]
+        )
+        tokens = sorted({t for r in linked.values() for t in r.blocking_tokens()})
+        shared = await graph.candidates(conn, tokens, self.settings.processor.block_cap)
+        pairs = [
+            (k, other)
+            for k, r in linked.items()
+            for t in r.blocking_tokens()
+            for other in shared.get(t, ())
+            if other != k
+        ]
+        others = {o for _, o in pairs} - set(linked)
+        pool = dict(linked)
+        for key, payload in (await graph.payloads(conn, others)).items():
+            pool[key] = self.link_record(payload)
+        edges = score_changed(linked, pool, pairs, self.model)
+        await graph.replace_edges(conn, changed, edges, self.model.version)
+
+    async def _recluster(self, conn: graph.Conn, changed: list[str]) -> Assignment:
+        keys = await graph.component(conn, changed)
+        records = {k: self.link_record(p) for k, p in (await graph.payloads(conn, keys)).items()}
+        edges = await graph.edges_among(conn, sorted(records))
+        previous = await graph.memberships(conn, keys)
+        assignment = recluster(records, edges, previous)
+        fresh = sorted(set(assignment.persons) - set(previous.values()))
+        clash = await graph.existing_persons(conn, fresh)
+        if clash:  # a derived id already names a person outside this component: re-derive
+            assignment = recluster(records, edges, previous, frozenset(clash))
+        await graph.write_persons(
+            conn, keys, assignment.persons, assignment.aliases, assignment.retired
+        )
+        history = [("MERGE", old, [new]) for old, new in assignment.merges]
+        history += [("SPLIT", [old], new) for old, new in assignment.splits]
+        history += [("RETIRE", [old], []) for old in assignment.retired]
+        await graph.record_history(conn, history, self.model.version)
+        return assignment
+
+    async def _activity(
+        self,
+        conn: graph.Conn,
+        incoming: Incoming,
+        active: dict[str, dict[str, Any]],
+        removed: list[str],
+    ) -> None:
+        await graph.write_relations(
+            conn,
+            sorted(active),
+            [
+                (k, rel["record_key"], rel["relationship"])
+                for k, r in active.items()
+                for rel in r["related"]
+            ],
+        )
+        await graph.write_contacts(conn, [_contact_row(c) for c in incoming.contacts])
+        await graph.write_outcomes(conn, [_outcome_row(o) for o in incoming.outcomes])
+        await graph.purge_activity(conn, removed)
+        await graph.audit(
+            conn,
+            [
+                (
+                    "CONSENT_WITHDRAWN",
+                    r["reason"],
+                    r["record_key"],
+                    r["envelope"]["source_system"],
+                    r["envelope"]["event_id"],
+                )
+                for r in incoming.withdrawals
+            ]
+            + [
+                (
+                    "RECORD_RETRACTED",
+                    r["reason"],
+                    r["record_key"],
+                    r["envelope"]["source_system"],
+                    r["envelope"]["event_id"],
+                )
+                for r in incoming.retractions
+            ],
+        )
+
+
+def _record_row(record: dict[str, Any], payload: bytes | None) -> tuple[Any, ...]:
+    envelope = record["envelope"]
+    state = "ACTIVE" if payload is not None else "SUPPRESSED"
+    return (
+        record["record_key"],
+        envelope["source_system"],
+        record["role"],
+        record["record_version"],
+        state,
+        record["consent"],
+        envelope["event_id"],
+        envelope["event_time"],
+        payload,
+    )
+
+
+def _contact_row(c: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        c["item_key"],
+        c["record_key"],
+        c["envelope"]["source_system"],
+        c["service_code"],
+        c["activity_code"],
+        c["contact_type"],
+        c["on_date"],
+        c["location_code"],
+        c["envelope"]["event_id"],
+    )
+
+
+def _outcome_row(o: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        o["item_key"],
+        o["record_key"],
+        o["envelope"]["source_system"],
+        o["tool_code"],
+        o["domain"],
+        o["score"],
+        o["on_date"],
+        o["envelope"]["event_id"],
+    )
+
+
+def identity_changes(assignment: Assignment, model_version: str) -> list[tuple[bytes, bytes]]:
+    at = dt.datetime.now(dt.UTC).isoformat()
+    events = [{"kind": "MERGE", "before": old, "after": [new]} for old, new in assignment.merges]
+    events += [{"kind": "SPLIT", "before": [old], "after": new} for old, new in assignment.splits]
+    return [
+        (
+            e["after"][0].encode() if e["after"] else b"",
+            json.dumps({**e, "at": at, "model_version": model_version}).encode(),
+        )
+        for e in events
+    ]
+
+
+def build(settings: Settings) -> faust.App:
+    model = load_model(settings.processor.model_path)
+    resolver = Resolver(settings, catalogue(), model)
+    app = make_app(settings, resolver.group, "resolve")
+    source = app.topic(settings.kafka.topic("pseudonymised"), value_type=bytes, key_type=bytes)
+    changes_topic = settings.kafka.topic("identity-changes")
+
+    @app.agent(source, concurrency=1, name="resolve")
+    async def resolve(stream: faust.StreamT[bytes]) -> None:
+        conn = await psycopg.AsyncConnection.connect(settings.database_dsn)
+        out = BatchProducer(settings.kafka)
+        log.info("resolving with model %s", model.version)
+        async for events in cast(faust.Stream[bytes], stream).take_events(
+            settings.processor.batch_size, within=settings.processor.batch_within_s
+        ):
+            batch = [
+                RawMessage(e.message.topic, e.message.partition, e.message.offset, e.value)
+                for e in events
+            ]
+            async with conn.transaction():
+                assignment = await resolver.apply(conn, batch)
+                await save_offsets(conn, resolver.group, next_offsets(batch))
+            for key, value in identity_changes(assignment, model.version):
+                out.send(changes_topic, key, value)
+            await out.flush()
+            log.info(
+                "batch of %d: %d persons touched, %d merges, %d splits",
+                len(batch),
+                len(assignment.persons),
+                len(assignment.merges),
+                len(assignment.splits),
+            )
+
+    return app
+
+
+def run(settings: Settings, loglevel: str) -> None:
+    from stream_processors.app import run_worker
+
+    run_worker(build(settings), loglevel=loglevel)
