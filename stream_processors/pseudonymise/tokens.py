@@ -96,6 +96,10 @@ def person_tokens(clean: CleanPerson, keyring: Keyring) -> list[dict[str, object
             continue
         seen.add((kind, value))
         tokens.append(
-            {"kind": kind, "value": keyring.token(kind, value), "key_version": keyring.active}
+            {
+                "kind": kind,
+                "value": keyring.token(SHARED_KEYS.get(kind, kind), value),
+                "key_version": keyring.active,
+            }
         )
     return tokens

@@ -27,12 +27,13 @@ from tests.conftest import wait_caught_up
 CANARY = {
     "given": "Zqcanaryanna",
     "family": "Vexcanarysson",
-    "nhs": "9990001911",
+    "nhs": "9990001006",
     "postcode": "SE11 9QZ",
     "dob": dt.date(2018, 6, 13),
     "address": "77 Canarywharf Row",
 }
-# (the date of birth lies before any synthetic event, so a match could only be a leak)
+# (the date of birth lies before any synthetic event, so a match could only be a leak; the NHS
+# number is valid, so it is tokenised rather than dropped)
 EVENT_TIME = dt.datetime(2025, 3, 1, 12, tzinfo=dt.UTC)
 
 
@@ -100,7 +101,7 @@ def _record_level_events() -> dict[str, tuple[bytes, str]]:
 
 
 FIELD_LEVEL = {
-    "nhs_number:INVALID_NHS_NUMBER": {"nhs_number": "9990001912"},
+    "nhs_number:INVALID_NHS_NUMBER": {"nhs_number": "9990001007"},
     "date_of_birth:IMPLAUSIBLE_DOB": {"date_of_birth": dt.date(1901, 1, 1)},
     "postcode:MALFORMED_POSTCODE": {"postcode": "SE11-NOPE"},
     "family_name:FIELD_TOO_LONG": {"family_name": "Vex" * 60},

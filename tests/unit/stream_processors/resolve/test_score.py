@@ -1,0 +1,88 @@
+"""Scoring and constraints on realistic pairs (pseudonymised by the real stage)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+
+from schemas.models import Role, Sex
+from stream_processors.resolve.model import load_model
+from stream_processors.resolve.records import LinkRecord
+from stream_processors.resolve.score import cannot_link, score_pair
+
+MODEL = load_model()
+Make = Callable[..., LinkRecord]
+
+
+def _levels(a: LinkRecord, b: LinkRecord) -> dict[str, str]:
+    return {e.comparison: e.level for e in score_pair(a, b, MODEL).evidence}
+
+
+def linked(a: LinkRecord, b: LinkRecord) -> bool:
+    return cannot_link(a, b) is None and score_pair(a, b, MODEL).weight >= MODEL.link_threshold
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"given_names": "Amrara"},  # typo
+        {"family_name": "Okafur"},  # typo
+        {"date_of_birth": dt.date(2023, 5, 4)},  # day/month swapped
+        {"postcode": "SW9 7AA"},  # moved
+        {"given_names": "Okafor", "family_name": "Amara"},  # names in the other fields
+        {"postcode": None, "nhs_number": None},  # community record: fewer fields
+    ],
+)
+def test_same_child_recorded_differently_links(link: Make, change: dict[str, object]) -> None:
+    a, b = link(), link(**change)
+    assert linked(a, b), score_pair(a, b, MODEL)
+
+
+def test_levels_name_the_variation(link: Make) -> None:
+    base = link()
+    assert _levels(base, link(date_of_birth=dt.date(2023, 5, 4)))["dob"] == "day_month_swapped"
+    swapped = _levels(base, link(given_names="Okafor", family_name="Amara"))
+    assert swapped["given"] == "swapped_with_family"
+    assert _levels(base, link(given_names="Amara Ngozi"))["given"] == "exact"
+    liz = link(given_names="Elizabeth", family_name="Taylor")
+    assert _levels(liz, link(given_names="Liz", family_name="Taylor"))["given"] == "nickname"
+
+
+def test_surname_change_is_recognised(link: Make) -> None:
+    mother = dict(role=Role.PARENT, date_of_birth=dt.date(1990, 2, 3), given_names="Ngozi")
+    before = link(family_name="Adeyemi", **mother)
+    after = link(family_name="Okafor", former_family_names=["Adeyemi"], **mother)
+    assert _levels(before, after)["family"] == "former_name"
+    assert linked(before, after)
+
+
+def test_twins_are_kept_apart(link: Make) -> None:
+    a = link(given_names="Amara", nhs_number=None)
+    b = link(given_names="Chiamaka", nhs_number=None)
+    assert cannot_link(a, b) == "twins"
+    assert cannot_link(a, link(given_names="Amarra")) is None  # a typo is not a twin
+
+
+def test_different_nhs_numbers_never_link(link: Make) -> None:
+    a, b = link(nhs_number="9434765919"), link(nhs_number="9990001006")
+    assert cannot_link(a, b) == "different_nhs"
+
+
+def test_child_and_adult_never_link(link: Make) -> None:
+    assert cannot_link(link(), link(role=Role.PARENT)) == "child_and_adult"
+
+
+def test_siblings_do_not_link(link: Make) -> None:
+    older = link(given_names="Kofi", sex=Sex.MALE, date_of_birth=dt.date(2021, 8, 1))
+    assert not linked(link(), older)
+
+
+def test_scores_are_symmetric_and_explained(link: Make) -> None:
+    a, b = link(), link(given_names="Amrara")
+    ab, ba = score_pair(a, b, MODEL), score_pair(b, a, MODEL)
+    assert ab.weight == pytest.approx(ba.weight)
+    explained = ab.as_json(MODEL.version)
+    assert explained["model_version"] == MODEL.version
+    assert {c["comparison"] for c in explained["comparisons"]} >= {"dob", "given", "family"}
