@@ -55,13 +55,25 @@ async def upsert_records(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
         )
 
 
-async def mark_records(conn: Conn, keys: list[str], state: str, consent: str | None) -> None:
-    """Retract or suppress records: purge their tokens and encodings."""
-    await conn.execute(
-        "UPDATE records SET state = %s, consent = coalesce(%s, consent), payload = NULL,"
-        " updated_at = now() WHERE record_key = ANY(%s)",
-        (state, consent, keys),
-    )
+FINAL_VERSION = 2**62  # a withdrawn or retracted record stays so: no later version applies
+
+
+async def mark_records(
+    conn: Conn, rows: list[tuple[str, str, Any, Any]], state: str, consent: str
+) -> None:
+    """Withdraw or retract records (key, source, event id, event time): purge their tokens and
+    encodings for good. A record not seen yet gets a tombstone, so arrival order cannot matter."""
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            """
+            INSERT INTO records (record_key, source_system, role, record_version, state, consent,
+                                 event_id, event_time, payload)
+            VALUES (%s, %s, 'UNKNOWN', %s, %s, %s, %s, %s, NULL)
+            ON CONFLICT (record_key) DO UPDATE SET state = EXCLUDED.state,
+              consent = EXCLUDED.consent, record_version = EXCLUDED.record_version,
+              payload = NULL, updated_at = now()""",
+            [(k, src, FINAL_VERSION, state, consent, eid, at) for k, src, eid, at in rows],
+        )
 
 
 async def replace_block_keys(conn: Conn, keys: list[str], tokens: list[tuple[bytes, str]]) -> None:

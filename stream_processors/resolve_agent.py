@@ -81,8 +81,8 @@ class Resolver:
         )
         withdrawn = sorted({r["record_key"] for r in incoming.withdrawals})
         retracted = sorted({r["record_key"] for r in incoming.retractions})
-        await graph.mark_records(conn, withdrawn, "SUPPRESSED", "WITHDRAWN")
-        await graph.mark_records(conn, retracted, "RETRACTED", None)
+        await graph.mark_records(conn, _ends(incoming.withdrawals), "SUPPRESSED", "WITHDRAWN")
+        await graph.mark_records(conn, _ends(incoming.retractions), "RETRACTED", "RETRACTED")
         changed = sorted(set(applied) | set(withdrawn) | set(retracted))
         linked = {k: from_pseudo(r) for k, r in active.items()}
         await self._index_and_score(conn, changed, linked)
@@ -173,6 +173,18 @@ class Resolver:
                 for r in incoming.retractions
             ],
         )
+
+
+def _ends(events: list[dict[str, Any]]) -> list[tuple[str, str, Any, Any]]:
+    return [
+        (
+            e["record_key"],
+            e["envelope"]["source_system"],
+            e["envelope"]["event_id"],
+            e["envelope"]["event_time"],
+        )
+        for e in events
+    ]
 
 
 def _record_row(record: dict[str, Any], payload: bytes | None) -> tuple[Any, ...]:

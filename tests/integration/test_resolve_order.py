@@ -1,0 +1,115 @@
+"""Sequence neutrality on real PostgreSQL: the same pseudonymised records in several orders, in
+different batch sizes and replayed with duplicates, give exactly the same partition into persons
+as one batch over everything."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import random
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from earlylink.settings import DatabaseSettings, Settings
+from producers.synthetic.timeline import BoroughGenerator
+from schemas.catalogue import catalogue
+from schemas.wire import encode
+from sink.migrate import migrate
+from stream_processors.messages import RawMessage
+from stream_processors.pseudonymise.bloom import Encoder
+from stream_processors.pseudonymise.keys import Keyring
+from stream_processors.pseudonymise.stage import Pseudonymiser
+from stream_processors.resolve.model import load_model
+from stream_processors.resolve_agent import Resolver
+
+Partition = frozenset[frozenset[str]]
+
+
+@pytest.fixture(scope="module")
+def pseudonymised() -> list[bytes]:
+    """A small borough's events as the pseudonymiser forwards them."""
+    ring = Keyring({1: b"s" * 32}, 1)
+    stage = Pseudonymiser(catalogue(), ring, Encoder(ring))
+    now = dt.datetime.now(dt.UTC)
+    out = []
+    for i, event in enumerate(BoroughGenerator(90, 5).events()):
+        data = encode(
+            catalogue().get(event.EVENT_TYPE, event.envelope.schema_version), event.to_avro()
+        )
+        result = stage.process(RawMessage("raw", 0, i, data), now)
+        if result.value is not None:
+            out.append(result.value)
+    return out
+
+
+@pytest.fixture
+def fresh_database(stack: Settings) -> Iterator[Any]:
+    made: list[str] = []
+
+    def make() -> Settings:
+        name = f"order_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(stack.database_dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        made.append(name)
+        settings = Settings(
+            paths=stack.paths,
+            stack=stack.stack,
+            kafka=stack.kafka,
+            database=DatabaseSettings(name=name),
+        )
+        migrate(settings.database_dsn)
+        return settings
+
+    yield make
+    with psycopg.connect(stack.database_dsn, autocommit=True) as conn:
+        for name in made:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+async def _resolve(settings: Settings, messages: list[bytes], batch: int) -> Partition:
+    resolver = Resolver(settings, catalogue(), load_model())
+    async with await psycopg.AsyncConnection.connect(settings.database_dsn) as conn:
+        for start in range(0, len(messages), batch):
+            chunk = [
+                RawMessage("p", 0, start + i, v)
+                for i, v in enumerate(messages[start : start + batch])
+            ]
+            async with conn.transaction():
+                await resolver.apply(conn, chunk)
+        rows = await (
+            await conn.execute("SELECT person_id, record_key FROM memberships")
+        ).fetchall()
+    persons: dict[str, set[str]] = defaultdict(set)
+    for person, key in rows:
+        persons[person].add(key)
+    return frozenset(frozenset(m) for m in persons.values())
+
+
+def test_partition_does_not_depend_on_order(
+    pseudonymised: list[bytes], fresh_database: Any
+) -> None:
+    everything = asyncio.run(_resolve(fresh_database(), pseudonymised, len(pseudonymised)))
+    assert len(everything) > 150
+    assert any(len(p) > 1 for p in everything)
+    orders = {
+        "time order, batches of 40": (pseudonymised, 40),
+        "reversed, batches of 25": (pseudonymised[::-1], 25),
+    }
+    for seed in (1, 2):
+        rng = random.Random(seed)
+        shuffled = pseudonymised[:]
+        rng.shuffle(shuffled)
+        replayed = shuffled + rng.sample(pseudonymised, len(pseudonymised) // 5)
+        rng.shuffle(replayed)
+        orders[f"shuffled {seed} with duplicates, batches of 33"] = (replayed, 33)
+    for name, (messages, batch) in orders.items():
+        got = asyncio.run(_resolve(fresh_database(), messages, batch))
+        assert got == everything, name
