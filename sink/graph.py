@@ -264,6 +264,17 @@ async def write_outcomes(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
             )
 
 
+async def tombstoned(conn: Conn, keys: list[str]) -> list[str]:
+    """Which of ``keys`` are withdrawn or retracted for good."""
+    rows = await (
+        await conn.execute(
+            "SELECT record_key FROM records WHERE record_key = ANY(%s) AND record_version = %s",
+            (keys, FINAL_VERSION),
+        )
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 async def purge_activity(conn: Conn, keys: list[str]) -> None:
     """Withdrawal/retraction: the record's contacts, outcomes and relations go too."""
     for table in ("service_contacts", "outcome_measures"):

@@ -31,6 +31,8 @@ def make_app(settings: Settings, app_id: str, stage: str) -> faust.App:
         topic_allow_declare=False,
         topic_partitions=kafka.partitions,
         consumer_auto_offset_reset="earliest",
+        broker_session_timeout=10.0,  # a killed worker's partitions move on within seconds
+        broker_heartbeat_interval=2.0,
         producer_acks=-1,
         web_enabled=True,
         web_port=settings.processor.web_port + WEB_PORT_OFFSET[stage],

@@ -149,7 +149,11 @@ class Resolver:
         )
         await graph.write_contacts(conn, [_contact_row(c) for c in incoming.contacts])
         await graph.write_outcomes(conn, [_outcome_row(o) for o in incoming.outcomes])
-        await graph.purge_activity(conn, removed)
+        # activity arriving after its record's withdrawal or retraction goes too (any order)
+        late = await graph.tombstoned(
+            conn, sorted({a["record_key"] for a in incoming.contacts + incoming.outcomes})
+        )
+        await graph.purge_activity(conn, sorted(set(removed) | set(late)))
         await graph.audit(
             conn,
             [
