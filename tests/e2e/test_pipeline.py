@@ -1,0 +1,50 @@
+"""The whole pipeline on real services: a synthetic borough published raw, pseudonymised,
+resolved; then linkage quality against the ground truth and the nothing-lost accounting."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from earlylink.evaluation import evaluate
+from earlylink.settings import PseudonymisationSettings, Settings
+from producers.synthetic.publish import publish_borough
+from sink.quality import reconcile
+from tests.conftest import TEST_SECRET, wait_caught_up
+
+
+def test_borough_end_to_end(
+    live_settings: Settings,
+    run_processor: Callable[[str], Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = live_settings
+    pseudo = run_processor("pseudonymise")
+    resolve = run_processor("resolve")
+    result = publish_borough(settings, 400, 3, 0, tmp_path, show_progress=False)
+    assert result.failed == 0
+    wait_caught_up(settings, "pseudonymise", settings.kafka.topic("raw"), pseudo, 300)
+    wait_caught_up(settings, "resolve", settings.kafka.topic("pseudonymised"), resolve, 300)
+
+    assert all(r.balanced for r in reconcile(settings.database_dsn))
+    monkeypatch.setenv("EARLYLINK_PSEUDONYMISATION_SECRET", TEST_SECRET)
+    keyed = Settings(
+        kafka=settings.kafka,
+        database=settings.database,
+        stack=settings.stack,
+        pseudonymisation=PseudonymisationSettings(),
+    )
+    quality = evaluate(keyed, result.truth_path)
+    assert quality.quality.records > 2500
+    assert quality.quality.f1 >= 0.98, quality.rows()
+    assert quality.quality.precision >= 0.99, quality.rows()
+    twins_merged, twin_pairs = quality.twins_merged
+    assert twin_pairs > 0 and twins_merged == 0
+    linked, babies = quality.renamed_babies_linked
+    assert babies > 0 and linked / babies >= 0.95
+    found, mothers = quality.families_recovered
+    assert mothers > 0 and found / mothers >= 0.95
