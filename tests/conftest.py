@@ -86,16 +86,14 @@ def stack(base_settings: Settings) -> Iterator[Settings]:
         local.down()
 
 
-@pytest.fixture(scope="session")
-def live_settings(stack: Settings) -> Iterator[Settings]:
-    """Settings for this test session: own topics (fresh prefix) and own database."""
+def _isolated(stack: Settings, web_port: int) -> tuple[Settings, str]:
+    """Settings with their own topics (fresh prefix) and their own database."""
     from earlylink.topics import ensure_topics
     from sink.migrate import migrate
 
     run = uuid.uuid4().hex[:8]
     db_name = f"earlylink_test_{run}"
-    admin_dsn = stack.database_dsn
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+    with psycopg.connect(stack.database_dsn, autocommit=True) as conn:
         conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(db_name)))
     base_db = stack.database
     database = DatabaseSettings(
@@ -108,17 +106,36 @@ def live_settings(stack: Settings) -> Iterator[Settings]:
         registry=stack.registry,
         kafka=KafkaSettings(**{**stack.kafka.model_dump(), "topic_prefix": f"test-{run}"}),
         database=database,
-        processor=ProcessorSettings(batch_size=200, batch_within_s=0.2, web_port=16066),
+        processor=ProcessorSettings(batch_size=200, batch_within_s=0.2, web_port=web_port),
     )
     ensure_topics(settings.kafka)
     migrate(settings.database_dsn)
-    yield settings
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+    return settings, db_name
+
+
+def _drop(stack: Settings, db_name: str) -> None:
+    with psycopg.connect(stack.database_dsn, autocommit=True) as conn:
         conn.execute(
             psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                 psycopg.sql.Identifier(db_name)
             )
         )
+
+
+@pytest.fixture(scope="session")
+def live_settings(stack: Settings) -> Iterator[Settings]:
+    """Settings shared by this session's tests: own topics and own database."""
+    settings, db_name = _isolated(stack, 16066)
+    yield settings
+    _drop(stack, db_name)
+
+
+@pytest.fixture
+def fresh_settings(stack: Settings) -> Iterator[Settings]:
+    """Settings for one test that must see only its own events."""
+    settings, db_name = _isolated(stack, 16266)
+    yield settings
+    _drop(stack, db_name)
 
 
 def _swap_db(url: str, name: str) -> str:
@@ -133,18 +150,18 @@ def db(live_settings: Settings) -> Iterator[psycopg.Connection[tuple[Any, ...]]]
         yield conn
 
 
-@pytest.fixture
-def child_env(live_settings: Settings) -> dict[str, str]:
-    """Environment for a processor subprocess so it uses this session's topics and database."""
+def processor_env(settings: Settings) -> dict[str, str]:
+    """Environment for a processor subprocess using ``settings``' topics and database."""
     env = {
-        "EARLYLINK_KAFKA_TOPIC_PREFIX": live_settings.kafka.topic_prefix,
-        "EARLYLINK_KAFKA_BOOTSTRAP": live_settings.kafka.bootstrap,
-        "EARLYLINK_DATABASE_NAME": live_settings.database.name,
-        "EARLYLINK_PROCESSOR_WEB_PORT": str(live_settings.processor.web_port),
+        "EARLYLINK_KAFKA_TOPIC_PREFIX": settings.kafka.topic_prefix,
+        "EARLYLINK_KAFKA_BOOTSTRAP": settings.kafka.bootstrap,
+        "EARLYLINK_DATABASE_NAME": settings.database.name,
+        "EARLYLINK_PROCESSOR_WEB_PORT": str(settings.processor.web_port),
         "EARLYLINK_PROCESSOR_BATCH_WITHIN_S": "0.2",
+        "EARLYLINK_PSEUDONYMISATION_SECRET": TEST_SECRET,
     }
-    if live_settings.database.url:
-        env["EARLYLINK_DATABASE_URL"] = live_settings.database.url.get_secret_value()
+    if settings.database.url:
+        env["EARLYLINK_DATABASE_URL"] = settings.database.url.get_secret_value()
     return env
 
 
@@ -152,25 +169,19 @@ TEST_SECRET = "4f" * 32  # a throwaway test secret (hex), never a deployment's
 
 
 @pytest.fixture
-def processor_env(child_env: dict[str, str]) -> dict[str, str]:
-    return {**child_env, "EARLYLINK_PSEUDONYMISATION_SECRET": TEST_SECRET}
-
-
-@pytest.fixture
-def run_processor(
-    live_settings: Settings, processor_env: dict[str, str], tmp_path: Any
-) -> Iterator[Callable[[str], Any]]:
-    """Start ``earlylink run NAME`` as a real process; stopped at the end of the test."""
+def run_processor(live_settings: Settings, tmp_path: Any) -> Iterator[Callable[..., Any]]:
+    """Start ``earlylink run NAME`` as a real process (for ``settings``, default the session's);
+    stopped at the end of the test."""
     import subprocess
     import sys
 
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(name: str) -> Any:
+    def start(name: str, settings: Settings | None = None) -> Any:
         log_path = tmp_path / f"{name}.log"
         proc = subprocess.Popen(
             [sys.executable, "-m", "earlylink", "run", name],
-            env={**os.environ, **processor_env},
+            env={**os.environ, **processor_env(settings or live_settings)},
             stdout=log_path.open("ab"),
             stderr=subprocess.STDOUT,
         )

@@ -17,14 +17,14 @@ from tests.conftest import TEST_SECRET, wait_caught_up
 
 
 def test_borough_end_to_end(
-    live_settings: Settings,
-    run_processor: Callable[[str], Any],
+    fresh_settings: Settings,
+    run_processor: Callable[..., Any],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    settings = live_settings
-    pseudo = run_processor("pseudonymise")
-    resolve = run_processor("resolve")
+    settings = fresh_settings
+    pseudo = run_processor("pseudonymise", settings)
+    resolve = run_processor("resolve", settings)
     result = publish_borough(settings, 400, 3, 0, tmp_path, show_progress=False)
     assert result.failed == 0
     wait_caught_up(settings, "pseudonymise", settings.kafka.topic("raw"), pseudo, 300)

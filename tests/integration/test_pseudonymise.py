@@ -22,7 +22,7 @@ from schemas.catalogue import catalogue
 from schemas.models import Envelope, PersonRecord, Role
 from schemas.wire import encode
 from sink.quality import reconcile
-from tests.conftest import wait_caught_up
+from tests.conftest import TEST_SECRET, wait_caught_up
 
 CANARY = {
     "given": "Zqcanaryanna",
@@ -189,11 +189,11 @@ def _canary_strings() -> list[str]:
 
 
 def test_pipeline_stage_one(
-    live_settings: Settings, run_processor: Callable[[str], Any], corpus: dict[str, Any]
+    fresh_settings: Settings, run_processor: Callable[..., Any], corpus: dict[str, Any]
 ) -> None:
-    settings = live_settings
+    settings = fresh_settings
     published = _publish(settings, corpus)
-    proc = run_processor("pseudonymise")
+    proc = run_processor("pseudonymise", settings)
     wait_caught_up(settings, "pseudonymise", settings.kafka.topic("raw"), proc)
 
     # 1. nothing lost: one ledger row per message, and per source the outcomes add up
@@ -238,14 +238,12 @@ def test_pipeline_stage_one(
 
 
 def test_pseudonymise_at_source_sends_tokens_only(
-    live_settings: Settings, processor_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    live_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from earlylink.progress import end_offsets
     from producers.at_source import AtSourcePublisher
 
-    monkeypatch.setenv(
-        "EARLYLINK_PSEUDONYMISATION_SECRET", processor_env["EARLYLINK_PSEUDONYMISATION_SECRET"]
-    )
+    monkeypatch.setenv("EARLYLINK_PSEUDONYMISATION_SECRET", TEST_SECRET)
     settings = live_settings
     raw_before = sum(end_offsets(settings.kafka, settings.kafka.topic("raw")).values())
     pseudo_topic = settings.kafka.topic("pseudonymised")
