@@ -298,3 +298,14 @@ async def audit(conn: Conn, rows: list[tuple[str, str | None, str, str, Any]]) -
                 " source_system, event_id) VALUES (%s, %s, %s, %s, %s)",
                 rows,
             )
+
+
+def active_payloads(dsn: str, limit: int) -> list[bytes]:
+    """Up to ``limit`` active records' pseudonymised payloads (for training)."""
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "SELECT payload FROM records WHERE state = 'ACTIVE' AND payload IS NOT NULL"
+            " ORDER BY record_key LIMIT %s",
+            (limit,),
+        ).fetchall()
+    return [bytes(r[0]) for r in rows]

@@ -74,3 +74,50 @@ def evaluate(
     for label, value in run(get_settings(), truth).rows():
         table.add_row(label, value)
     Console().print(table)
+
+
+@app.command()
+def train(
+    out: Annotated[Path, typer.Option(help="Where to write the model file.")] = Path("model.json"),
+    records: Annotated[int, typer.Option(help="Most records to train on.")] = 200_000,
+) -> None:
+    """Train the linkage model on the identity graph's records: u from random pairs, m by EM,
+    name-token frequencies; then point EARLYLINK_PROCESSOR_MODEL_PATH at the file."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from earlylink.settings import get_settings
+    from schemas.catalogue import catalogue
+    from schemas.wire import decode
+    from sink.graph import active_payloads
+    from stream_processors.resolve.model import load_model
+    from stream_processors.resolve.records import from_pseudo
+    from stream_processors.resolve.train import train as fit
+
+    console = Console()
+    settings = get_settings()
+    with console.status("loading records..."):
+        linked = [
+            from_pseudo(decode(p, catalogue()).record)
+            for p in active_payloads(settings.database_dsn, records)
+        ]
+    if len(linked) < 100:
+        raise typer.BadParameter("fewer than 100 records in the graph: nothing to train on")
+    with console.status(f"training on {len(linked):,} records..."):
+        model, report = fit(
+            linked, load_model(settings.processor.model_path), settings.processor.block_cap
+        )
+    model.save(out)
+    table = Table(
+        title=f"model {model.version} ({report.blocked_pairs:,} blocked pairs, "
+        f"{report.match_share_of_blocked:.1%} matches)"
+    )
+    for column in ("comparison", "level", "m", "u", "weight"):
+        table.add_column(column)
+    for comparison, levels in model.probabilities.items():
+        for level, (m, u) in levels.items():
+            table.add_row(
+                comparison, level, f"{m:.4f}", f"{u:.6f}", f"{model.weight(comparison, level):+.2f}"
+            )
+    console.print(table)
+    console.print(f"written to {out}; prior {model.prior:.2e}")

@@ -1,0 +1,43 @@
+"""Training recovers sensible weights from unlabelled records (synthetic borough, no truth)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from producers.synthetic.timeline import BoroughGenerator
+from schemas.catalogue import catalogue
+from schemas.models import PersonRecord
+from schemas.wire import decode, encode
+from stream_processors.messages import RawMessage
+from stream_processors.pseudonymise.bloom import Encoder
+from stream_processors.pseudonymise.keys import Keyring
+from stream_processors.pseudonymise.stage import Pseudonymiser
+from stream_processors.resolve.model import load_model
+from stream_processors.resolve.records import from_pseudo
+from stream_processors.resolve.train import train
+
+
+def test_em_learns_that_agreement_matters() -> None:
+    ring = Keyring({1: b"t" * 32}, 1)
+    stage = Pseudonymiser(catalogue(), ring, Encoder(ring))
+    now = dt.datetime.now(dt.UTC)
+    records = []
+    for event in BoroughGenerator(250, 9).events():
+        if not isinstance(event, PersonRecord):
+            continue
+        result = stage.process(
+            RawMessage("raw", 0, 0, encode(catalogue().latest("PersonRecord"), event.to_avro())),
+            now,
+        )
+        record = decode(result.value, catalogue()).record if result.value else None
+        if record and record["tokens"]:
+            records.append(from_pseudo(record))
+    model, report = train(records, load_model(), random_pairs=20_000)
+    assert report.blocked_pairs > 1000
+    assert 0.3 < report.match_share_of_blocked < 1.0
+    assert model.weight("dob", "exact") > 5
+    assert model.weight("given", "exact") > 3
+    assert model.weight("given", "else") < 0
+    assert model.weight("location", "postcode") > model.weight("location", "district")
+    assert model.tf["fname"]  # frequent family-name tokens were counted
+    assert model.version != load_model().version
