@@ -6,10 +6,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 from rich.console import Console
 from rich.table import Table
 
+from earlylink.evaluation import evaluate
 from earlylink.keys import ensure_key
 from earlylink.processors import PROCESSORS, running, wait_caught_up
 from earlylink.settings import Settings
@@ -17,6 +17,7 @@ from earlylink.topics import ensure_topics
 from producers.synthetic.publish import PublishResult, publish_borough
 from sink.migrate import migrate
 from sink.quality import reconcile
+from sink.summary import headline
 
 
 @dataclass(frozen=True)
@@ -58,32 +59,48 @@ def run_demo(settings: Settings, families: int, seed: int, console: Console) -> 
 
 
 def summary(settings: Settings, result: DemoResult, console: Console) -> None:
+    """Records against unique people and families, accounting, quality against the truth."""
     rows = reconcile(settings.database_dsn)
-    with psycopg.connect(settings.database_dsn) as conn:
-        reasons = conn.execute(
-            "SELECT code, count(*) FROM (SELECT reason AS code FROM ingest_ledger"
-            " WHERE outcome = 'DEAD_LETTERED' UNION ALL"
-            " SELECT unnest(field_issues) FROM ingest_ledger) x GROUP BY 1 ORDER BY 2 DESC"
-        ).fetchall()
+    top = headline(settings.database_dsn)
     table = Table(title="earlylink demo: summary")
     table.add_column("figure")
     table.add_column("value", justify="right")
-    table.add_row("events published (this run)", f"{result.published.delivered:,}")
-    table.add_row("source systems", f"{len(rows)}")
     for label, value in (
-        ("received (all runs)", sum(r.received for r in rows)),
-        ("  pseudonymised", sum(r.pseudonymised for r in rows)),
-        ("  consent-suppressed", sum(r.suppressed for r in rows)),
-        ("  dead-lettered", sum(r.dead_lettered for r in rows)),
+        ("events published (this run)", f"{result.published.delivered:,}"),
+        ("source systems", f"{len(rows)}"),
+        (
+            "received = pseudonymised + suppressed + dead-lettered",
+            f"{sum(r.received for r in rows):,} = {sum(r.pseudonymised for r in rows):,} + "
+            f"{sum(r.suppressed for r in rows):,} + {sum(r.dead_lettered for r in rows):,}",
+        ),
+        ("reconciliation adds up", "yes" if all(r.balanced for r in rows) else "NO"),
+        ("linked person records (children)", f"{top.records:,} ({top.child_records:,})"),
+        ("unique persons (children)", f"{top.persons:,} ({top.children:,})"),
+        ("double counting removed", f"{1 - top.persons / top.records:.0%}" if top.records else "-"),
+        ("families", f"{top.families:,}"),
+        ("records withdrawn, opted out or retracted", f"{top.suppressed_or_retracted:,}"),
+        ("service contacts / outcome measures", f"{top.contacts:,} / {top.outcomes:,}"),
+        ("merges / splits recorded", f"{top.merges:,} / {top.splits:,}"),
     ):
-        table.add_row(label, f"{value:,}")
-    table.add_row("reconciliation adds up", "yes" if all(r.balanced for r in rows) else "NO")
-    for code, count in reasons[:6]:
-        table.add_row(f"  issue: {code}", f"{count:,}")
+        table.add_row(label, value)
+    for label, value in _quality(settings, result.published.truth_path):
+        table.add_row(f"vs truth: {label}", value)
     table.add_row("publish rate", f"{result.published.events / result.published.seconds:,.0f}/s")
     table.add_row("pipeline caught up after publishing", f"{result.catch_up_s:.1f}s")
     table.add_row("total time", f"{result.total_s:.1f}s")
     console.print(table)
     console.print(
-        f"ground truth: {result.published.truth_path}; more: `earlylink dq`, `earlylink reconcile`"
+        f"ground truth: {result.published.truth_path}; more: `earlylink dq`, "
+        "`earlylink reconcile`, `earlylink evaluate`"
     )
+
+
+def _quality(settings: Settings, truth: Path) -> list[tuple[str, str]]:
+    wanted = (
+        "pairwise precision",
+        "pairwise recall",
+        "pairwise F1",
+        "twin pairs merged (should be 0)",
+        "mother-child pairs in one family",
+    )
+    return [(k, v) for k, v in evaluate(settings, truth).rows() if k in wanted]
