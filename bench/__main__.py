@@ -2,8 +2,9 @@
 
 import sys
 
-from bench import producer_throughput, pseudonymise_throughput
+from bench import producer_throughput, pseudonymise_throughput, resolver_scaling
 
 sys.argv = sys.argv[:1]
 producer_throughput.main()
 pseudonymise_throughput.main()
+resolver_scaling.main()
