@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Iterable
 from typing import Any, cast
 
 import faust
@@ -30,6 +31,7 @@ from stream_processors.resolve.records import LinkRecord, from_pseudo
 
 log = logging.getLogger(__name__)
 PSEUDO_TYPES = ("PseudoRecord", "PseudoActivity")
+CACHE_RECORDS = 300_000  # decoded records kept in memory (about 1 GiB at most)
 
 
 class Resolver:
@@ -40,6 +42,7 @@ class Resolver:
         self.contracts = contracts
         self.model = model
         self.group = f"{settings.kafka.topic_prefix}-resolve"
+        self._cache: dict[str, tuple[int, LinkRecord]] = {}
 
     def decode_all(self, batch: list[RawMessage]) -> Incoming:
         decoded = []
@@ -58,6 +61,16 @@ class Resolver:
             if event.event_type in PSEUDO_TYPES:
                 decoded.append((event.event_type, event.record, message.value))
         return sort_batch(decoded)
+
+    async def load(self, conn: graph.Conn, keys: Iterable[str]) -> dict[str, LinkRecord]:
+        """Active records by key, decoding only those not cached at their current version."""
+        versions = await graph.active_versions(conn, keys)
+        missing = [k for k, v in versions.items() if self._cache.get(k, (None,))[0] != v]
+        for key, (version, payload) in (await graph.payloads(conn, missing)).items():
+            if len(self._cache) >= CACHE_RECORDS:
+                self._cache.pop(next(iter(self._cache)))  # oldest entry out
+            self._cache[key] = (version, self.link_record(payload))
+        return {k: self._cache[k][1] for k in versions if k in self._cache}
 
     def link_record(self, payload: bytes) -> LinkRecord:
         return from_pseudo(decode(payload, self.contracts).record)
@@ -85,6 +98,8 @@ class Resolver:
         await graph.mark_records(conn, _ends(incoming.retractions), "RETRACTED", "RETRACTED")
         changed = sorted(set(applied) | set(withdrawn) | set(retracted))
         linked = {k: from_pseudo(r) for k, r in active.items()}
+        for key, record in linked.items():
+            self._cache[key] = (active[key]["record_version"], record)
         await self._index_and_score(conn, changed, linked)
         assignment = await self._recluster(conn, changed)
         await self._activity(conn, incoming, active, withdrawn + retracted)
@@ -107,14 +122,13 @@ class Resolver:
         ]
         others = {o for _, o in pairs} - set(linked)
         pool = dict(linked)
-        for key, payload in (await graph.payloads(conn, others)).items():
-            pool[key] = self.link_record(payload)
+        pool.update(await self.load(conn, others))
         edges = score_changed(linked, pool, pairs, self.model)
         await graph.replace_edges(conn, changed, edges, self.model.version)
 
     async def _recluster(self, conn: graph.Conn, changed: list[str]) -> Assignment:
         keys = await graph.component(conn, changed)
-        records = {k: self.link_record(p) for k, p in (await graph.payloads(conn, keys)).items()}
+        records = await self.load(conn, keys)
         edges = await graph.edges_among(conn, sorted(records))
         previous = await graph.memberships(conn, keys)
         assignment = recluster(records, edges, previous)

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import psycopg
 import typer
 from rich.console import Console
 
@@ -40,6 +41,13 @@ def main() -> None:
         app()
     except EarlylinkError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(1)
+    except psycopg.OperationalError as exc:
+        err.print(
+            f"[bold red]error:[/] cannot use PostgreSQL: {exc}\n"
+            "Is the stack up (`earlylink stack up`) and the database there?",
+            highlight=False,
+        )
         sys.exit(1)
 
 
