@@ -1,7 +1,7 @@
 """Resolver throughput and per-batch latency as the identity graph grows.
 
-Person records of synthetic boroughs (chunks of 5,000 families with their own record ids) are
-pseudonymised in process and resolved straight into a fresh PostgreSQL database through the
+Person records of synthetic boroughs (chunks of 5,000 families with their own record ids and
+their own postcode area, as if more boroughs joined) are pseudonymised in process and resolved straight into a fresh PostgreSQL database through the
 same code the agent runs (Kafka left out, to isolate the resolver). Prints records/s and batch
 latency per band of store size: the cost per record should stay flat as the store grows.
 """
@@ -45,6 +45,7 @@ def pseudonymised_chunks(families: int) -> Iterator[list[bytes]]:
             event = event.model_copy(
                 update={
                     "record_id": f"{chunk}-{event.record_id}",
+                    "postcode": _elsewhere(event.postcode, chunk),
                     "related": [
                         RelatedRecord(
                             relationship=r.relationship, record_id=f"{chunk}-{r.record_id}"
@@ -58,6 +59,17 @@ def pseudonymised_chunks(families: int) -> Iterator[list[bytes]]:
             if result.value is not None:
                 out.append(result.value)
         yield out
+
+
+def _elsewhere(postcode: str | None, chunk: int) -> str | None:
+    """Move a borough's postcode to another area per chunk (SE11 5QY -> AB11 5QY, ...), so the
+    store grows like more boroughs joining rather than one borough getting denser."""
+    if not postcode or chunk == 0:
+        return postcode
+    letters = "ABCDEFGHJKLMNOPRSTUWYZ"
+    area = letters[chunk // len(letters) % len(letters)] + letters[chunk % len(letters)]
+    rest = postcode.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+    return area + rest
 
 
 async def run(target: int, batch: int, families: int) -> list[tuple[int, float, int]]:
