@@ -1,9 +1,10 @@
 """Resolver throughput and per-batch latency as the identity graph grows.
 
 Person records of synthetic boroughs (chunks of 5,000 families with their own record ids and
-their own postcode area, as if more boroughs joined) are pseudonymised in process and resolved straight into a fresh PostgreSQL database through the
-same code the agent runs (Kafka left out, to isolate the resolver). Prints records/s and batch
-latency per band of store size: the cost per record should stay flat as the store grows.
+their own postcode area, as if more boroughs joined) are pseudonymised in process and resolved
+straight into a fresh PostgreSQL database through the same code the agent runs (Kafka left out,
+to isolate the resolver). Prints records/s and batch latency per band of store size: the cost
+per record should stay flat as the store grows.
 """
 
 from __future__ import annotations
