@@ -174,8 +174,8 @@ class KafkaNode:
 
     def up(self) -> str:
         """Fetch, configure, format and start the broker; wait until it serves metadata."""
-        if self.process.pid() is not None and self.healthy():
-            return "already running"
+        if self.healthy():  # ours, or another one on our port: never start a second
+            return "already running" if self.process.pid() else "running (not started here)"
         self.fetch()
         config = self.configure()
         self.format_storage(config)

@@ -138,9 +138,9 @@ class PostgresNode:
                 )
 
     def up(self) -> str:
-        if self.process.pid() is not None and self.healthy():
+        if self.healthy():  # ours, or another one on our port: never start a second
             self.ensure_database()
-            return "already running"
+            return "already running" if self.process.pid() else "running (not started here)"
         self._prepare()
         self.initdb()
         options = (
