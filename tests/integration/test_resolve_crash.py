@@ -10,9 +10,11 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg
+import pytest
 from psycopg import sql
 
 from earlylink.processors import remaining
@@ -21,6 +23,24 @@ from earlylink.topics import ensure_topics
 from producers.publisher import Publisher
 from sink.migrate import migrate
 from tests.integration.test_resolve_order import _resolve, pseudonymised  # noqa: F401 (fixture)
+
+
+@pytest.fixture
+def crash_settings(stack: Settings) -> Iterator[Callable[[], Settings]]:
+    """Factory of settings with own topics and database; the databases are dropped after."""
+    made: list[str] = []
+
+    def make() -> Settings:
+        settings = _settings(stack)
+        made.append(settings.database.name)
+        return settings
+
+    yield make
+    with psycopg.connect(stack.database_dsn, autocommit=True) as conn:
+        for name in made:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
 
 def _settings(stack: Settings) -> Settings:
@@ -69,11 +89,11 @@ def _wait(settings: Settings, proc: subprocess.Popen[bytes], until: int, log_pat
 
 
 def test_kill_nine_mid_stream_then_equal_to_a_clean_run(
-    stack: Settings,
+    crash_settings: Callable[[], Settings],
     pseudonymised: list[bytes],  # noqa: F811 (the imported fixture)
     tmp_path: Any,
 ) -> None:
-    settings = _settings(stack)
+    settings = crash_settings()
     with Publisher(settings.kafka, settings.kafka.topic("pseudonymised")) as publisher:
         for i, value in enumerate(pseudonymised):
             publisher.publish_raw(value, str(i % 97).encode())
@@ -95,7 +115,7 @@ def test_kill_nine_mid_stream_then_equal_to_a_clean_run(
             proc.wait(timeout=30)
     assert kills == 2
 
-    clean = _settings(stack)
+    clean = crash_settings()
     expected = asyncio.run(_resolve(clean, pseudonymised, 40))
     got = asyncio.run(_resolve(settings, [], 40))  # reads the partition without new input
     assert got == expected
