@@ -91,6 +91,12 @@ def agent_rate(events: list, batch_size: int) -> float:  # type: ignore[type-arg
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        with psycopg.connect(base.database_dsn, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(f"bench_{run}")
+                )
+            )
 
 
 def main() -> None:

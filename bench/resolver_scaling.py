@@ -100,6 +100,20 @@ async def run(target: int, batch: int, families: int) -> list[tuple[int, float, 
     return samples
 
 
+def drop_bench_databases() -> None:
+    with psycopg.connect(Settings().database_dsn, autocommit=True) as conn:
+        names = [
+            r[0]
+            for r in conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'bench_resolve_%'"
+            ).fetchall()
+        ]
+        for name in names:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
 def bands(samples: list[tuple[int, float, int]], edges: list[int]) -> list[str]:
     rows = []
     for low, high in zip([0, *edges], edges, strict=False):
@@ -124,6 +138,7 @@ def main() -> None:
     parser.add_argument("--families-per-chunk", type=int, default=5_000)
     args = parser.parse_args()
     samples = asyncio.run(run(args.records, args.batch, args.families_per_chunk))
+    drop_bench_databases()
     edges = [e for e in (10_000, 30_000, 100_000, 300_000, 1_000_000) if e <= args.records]
     edges = [*edges, args.records + 1] if not edges or edges[-1] < args.records else edges
     print(
