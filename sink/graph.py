@@ -39,17 +39,18 @@ async def stored_versions(conn: Conn, keys: list[str]) -> dict[str, StoredRecord
 
 
 async def upsert_records(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
-    """rows: (key, source, role, version, state, consent, event_id, event_time, payload)."""
+    """rows: (key, source, role, version, state, consent, event_id, event_time, payload, area)."""
     async with conn.cursor() as cur:
         await cur.executemany(
             """
             INSERT INTO records (record_key, source_system, role, record_version, state,
-                                 consent, event_id, event_time, payload)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+                                 consent, event_id, event_time, payload, area)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             ON CONFLICT (record_key) DO UPDATE SET
               role = EXCLUDED.role, record_version = EXCLUDED.record_version,
               state = EXCLUDED.state, consent = EXCLUDED.consent, event_id = EXCLUDED.event_id,
-              event_time = EXCLUDED.event_time, payload = EXCLUDED.payload, updated_at = now()
+              event_time = EXCLUDED.event_time, payload = EXCLUDED.payload,
+              area = EXCLUDED.area, updated_at = now()
             WHERE records.record_version < EXCLUDED.record_version""",
             rows,
         )

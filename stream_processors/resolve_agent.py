@@ -218,6 +218,7 @@ def _record_row(record: dict[str, Any], payload: bytes | None) -> tuple[Any, ...
         envelope["event_id"],
         envelope["event_time"],
         payload,
+        record.get("area"),
     )
 
 

@@ -14,6 +14,7 @@ from earlylink.cli.db_cmd import db_app, topics_app
 from earlylink.cli.keys_cmd import keys_app
 from earlylink.cli.produce_cmd import produce_app
 from earlylink.cli.quality_cmd import dq, reconcile
+from earlylink.cli.query_cmd import query
 from earlylink.cli.run_cmd import run_app
 from earlylink.cli.stack_cmd import stack_app
 from earlylink.errors import EarlylinkError
@@ -30,6 +31,7 @@ app.add_typer(produce_app, name="produce")
 app.add_typer(keys_app, name="keys")
 app.command()(dq)
 app.command()(reconcile)
+app.command()(query)
 app.add_typer(topics_app, name="topics")
 
 err = Console(stderr=True)

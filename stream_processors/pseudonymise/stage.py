@@ -129,6 +129,7 @@ class Pseudonymiser:
             "role": record["role"],
             "sex": record["sex"],
             "consent": record["consent"],
+            "area": clean.postcode.outward if clean.postcode else None,
             "key_version": self.keyring.active,
             "tokens": person_tokens(clean, self.keyring) if permitted else [],
             "encodings": self._encodings(clean) if permitted else [],

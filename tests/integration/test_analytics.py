@@ -1,0 +1,130 @@
+"""The analytics schema on a resolved borough: the analyst role sees views only, no tokens,
+small numbers suppressed (with secondary suppression), counts near the truth."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from earlylink.settings import Settings
+from producers.synthetic.timeline import BoroughGenerator
+from schemas.catalogue import catalogue
+from schemas.wire import encode
+from sink.analytics import query_view, views
+from stream_processors.messages import RawMessage
+from stream_processors.pseudonymise.bloom import Encoder
+from stream_processors.pseudonymise.keys import Keyring
+from stream_processors.pseudonymise.stage import Pseudonymiser
+from stream_processors.resolve.model import load_model
+from stream_processors.resolve_agent import Resolver
+
+EXCLUDED = ("opted_out", "withdrew_consent", "retracted")
+
+
+@pytest.fixture(scope="module")
+def borough_truth() -> tuple[list[bytes], int]:
+    generator = BoroughGenerator(150, 17)
+    ring = Keyring({1: b"a" * 32}, 1)
+    stage = Pseudonymiser(catalogue(), ring, Encoder(ring))
+    now = dt.datetime.now(dt.UTC)
+    messages = []
+    for i, event in enumerate(generator.events()):
+        data = encode(
+            catalogue().get(event.EVENT_TYPE, event.envelope.schema_version), event.to_avro()
+        )
+        result = stage.process(RawMessage("raw", 0, i, data), now)
+        if result.value is not None:
+            messages.append(result.value)
+    people = {
+        row.person_id
+        for row in generator.truth()
+        if not any(f in row.flags.split(";") for f in EXCLUDED)
+    }
+    return messages, len(people)
+
+
+@pytest.fixture
+def resolved(
+    fresh_settings: Settings, borough_truth: tuple[list[bytes], int]
+) -> Iterator[Settings]:
+    async def load() -> None:
+        resolver = Resolver(fresh_settings, catalogue(), load_model())
+        async with await psycopg.AsyncConnection.connect(fresh_settings.database_dsn) as conn:
+            messages = borough_truth[0]
+            for start in range(0, len(messages), 400):
+                async with conn.transaction():
+                    await resolver.apply(
+                        conn,
+                        [
+                            RawMessage("p", 0, start + i, v)
+                            for i, v in enumerate(messages[start : start + 400])
+                        ],
+                    )
+
+    asyncio.run(load())
+    yield fresh_settings
+
+
+def _as_analyst(dsn: str, statement: str) -> Any:
+    with psycopg.connect(dsn) as conn, conn.transaction():
+        conn.execute("SET LOCAL ROLE earlylink_analyst")
+        return conn.execute(statement).fetchall()
+
+
+@pytest.mark.parametrize(
+    "table",
+    ["records", "block_keys", "match_edges", "memberships", "ingest_ledger", "service_contacts"],
+)
+def test_analyst_cannot_read_the_graph(resolved: Settings, table: str) -> None:
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        _as_analyst(resolved.database_dsn, f"SELECT * FROM public.{table} LIMIT 1")
+
+
+def test_views_hold_no_tokens(resolved: Settings) -> None:
+    names = views(resolved.database_dsn)
+    assert {
+        "unique_beneficiaries",
+        "reach_by_area",
+        "service_combinations",
+        "journeys",
+        "outcomes",
+        "data_quality",
+        "persons",
+        "contacts",
+    } <= set(names)
+    for view in names:
+        result = query_view(resolved.database_dsn, view, {}, 200)
+        assert result.rows, view
+        assert not {"record_key", "item_key", "token", "payload", "bits"} & set(result.columns)
+        for row in result.rows:
+            assert not any(isinstance(v, bytes | memoryview) for v in row), view
+
+
+def test_small_numbers_are_suppressed_with_secondary_suppression(resolved: Settings) -> None:
+    rows = query_view(resolved.database_dsn, "unique_beneficiaries", {}, None)
+    columns = rows.columns
+    by_quarter: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows.rows:
+        record = dict(zip(columns, row, strict=True))
+        by_quarter[record["quarter"]].append(record)
+        for column in ("source_records", "persons", "children", "families"):
+            assert record[column] is None or record[column] >= 10
+        assert record["suppressed"] == (record["persons"] is None)
+    assert any(r["suppressed"] for group in by_quarter.values() for r in group)
+    for quarter, group in by_quarter.items():
+        suppressed = sum(r["suppressed"] for r in group)
+        assert suppressed != 1 or len(group) == 1, quarter  # a total cannot reveal one cell
+
+
+def test_unique_persons_match_the_truth(
+    resolved: Settings, borough_truth: tuple[list[bytes], int]
+) -> None:
+    persons = query_view(resolved.database_dsn, "persons", {}, None).rows
+    true_people = borough_truth[1]
+    assert abs(len(persons) - true_people) / true_people < 0.05
