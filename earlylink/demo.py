@@ -15,6 +15,7 @@ from earlylink.processors import PROCESSORS, running, wait_caught_up
 from earlylink.settings import Settings
 from earlylink.topics import ensure_topics
 from producers.synthetic.publish import PublishResult, publish_borough
+from sink.analytics import query_view
 from sink.migrate import migrate
 from sink.quality import reconcile
 from sink.summary import headline
@@ -83,6 +84,9 @@ def summary(settings: Settings, result: DemoResult, console: Console) -> None:
         ("merges / splits recorded", f"{top.merges:,} / {top.splits:,}"),
     ):
         table.add_row(label, value)
+    combos = query_view(settings.database_dsn, "service_combinations", {}, 3, "families")
+    for services, _, families in combos.rows:
+        table.add_row(f"families using: {services}", f"{families:,}" if families else "<10")
     for label, value in _quality(settings, result.published.truth_path):
         table.add_row(f"vs truth: {label}", value)
     table.add_row("publish rate", f"{result.published.events / result.published.seconds:,.0f}/s")
