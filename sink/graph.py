@@ -148,23 +148,28 @@ async def replace_edges(
 
 
 async def component(conn: Conn, seeds: list[str]) -> list[str]:
-    """Every record connected to the seeds by edges, or by sharing their current persons."""
+    """Every record connected to the seeds by edges, or by sharing their current persons.
+
+    Breadth-first, one indexed lookup per step (components are a handful of records), so the
+    cost follows the component's size, not the graph's.
+    """
+    found = set(seeds)
     rows = await (
         await conn.execute(
-            """
-        WITH RECURSIVE start(k) AS (
-            SELECT unnest(%s::text[])
-            UNION SELECT m2.record_key FROM memberships m1
-                  JOIN memberships m2 ON m2.person_id = m1.person_id
-                  WHERE m1.record_key = ANY(%s)),
-        comp(k) AS (
-            SELECT k FROM start
-            UNION SELECT e.b FROM match_edges e JOIN comp ON e.a = comp.k)
-        SELECT k FROM comp""",
-            (seeds, seeds),
+            "SELECT m2.record_key FROM memberships m1 JOIN memberships m2 USING (person_id)"
+            " WHERE m1.record_key = ANY(%s)",
+            (seeds,),
         )
     ).fetchall()
-    return [r[0] for r in rows]
+    frontier = {r[0] for r in rows} | found
+    found |= frontier
+    while frontier:
+        rows = await (
+            await conn.execute("SELECT b FROM match_edges WHERE a = ANY(%s)", (sorted(frontier),))
+        ).fetchall()
+        frontier = {r[0] for r in rows} - found
+        found |= frontier
+    return sorted(found)
 
 
 async def edges_among(conn: Conn, keys: list[str]) -> list[tuple[str, str, float]]:
@@ -246,7 +251,8 @@ async def record_history(
 
 
 async def write_relations(conn: Conn, keys: list[str], rows: list[tuple[str, str, str]]) -> None:
-    await conn.execute("DELETE FROM record_relations WHERE record_key = ANY(%s)", (keys,))
+    if keys:
+        await conn.execute("DELETE FROM record_relations WHERE record_key = ANY(%s)", (keys,))
     if rows:
         async with conn.cursor() as cur:
             await cur.executemany(
@@ -291,6 +297,8 @@ async def tombstoned(conn: Conn, keys: list[str]) -> list[str]:
 
 async def purge_activity(conn: Conn, keys: list[str]) -> None:
     """Withdrawal/retraction: the record's contacts, outcomes and relations go too."""
+    if not keys:
+        return
     for table in ("service_contacts", "outcome_measures"):
         await conn.execute(
             psycopg.sql.SQL("DELETE FROM {} WHERE record_key = ANY(%s)").format(

@@ -102,7 +102,7 @@ class Resolver:
             self._cache[key] = (active[key]["record_version"], record)
         await self._index_and_score(conn, changed, linked)
         assignment = await self._recluster(conn, changed)
-        await self._activity(conn, incoming, active, withdrawn + retracted)
+        await self._activity(conn, incoming, active, set(stored), withdrawn + retracted)
         return assignment
 
     async def _index_and_score(
@@ -150,11 +150,12 @@ class Resolver:
         conn: graph.Conn,
         incoming: Incoming,
         active: dict[str, dict[str, Any]],
+        replaced: set[str],
         removed: list[str],
     ) -> None:
         await graph.write_relations(
             conn,
-            sorted(active),
+            sorted(k for k in active if k in replaced),  # new records have none to replace
             [
                 (k, rel["record_key"], rel["relationship"])
                 for k, r in active.items()
