@@ -139,7 +139,11 @@ def main() -> None:
     args = parser.parse_args()
     samples = asyncio.run(run(args.records, args.batch, args.families_per_chunk))
     drop_bench_databases()
-    edges = [e for e in (10_000, 30_000, 100_000, 300_000, 1_000_000) if e <= args.records]
+    edges = [
+        e
+        for e in (10_000, 30_000, 60_000, 100_000, 300_000, 600_000, 1_000_000)
+        if e <= args.records
+    ]
     edges = [*edges, args.records + 1] if not edges or edges[-1] < args.records else edges
     print(
         f"\n### Resolver scaling ({sum(n for *_, n in samples):,} person records, "
