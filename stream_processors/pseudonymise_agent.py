@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections import Counter
-from typing import Any, cast
+from typing import cast
 
 import faust
 import psycopg
@@ -22,6 +23,7 @@ from schemas.catalogue import catalogue
 from sink.ledger import write_ledger
 from stream_processors.app import make_app
 from stream_processors.messages import RawMessage, next_offsets
+from stream_processors.metrics import observe_batch, serve
 from stream_processors.output import BatchProducer
 from stream_processors.pseudonymise.bloom import Encoder
 from stream_processors.pseudonymise.stage import Outcome, Pseudonymiser
@@ -39,6 +41,7 @@ def build(settings: Settings) -> faust.App:
     """The faust app with the pseudonymise agent attached."""
     group = f"{settings.kafka.topic_prefix}-pseudonymise"
     app = make_app(settings, group, "pseudonymise")
+    serve(app, settings, "pseudonymise")
     raw = app.topic(settings.kafka.topic("raw"), value_type=bytes, key_type=bytes)
     pseudo_topic = settings.kafka.topic("pseudonymised")
     dead_topic = settings.kafka.topic("deadletter")
@@ -52,6 +55,7 @@ def build(settings: Settings) -> faust.App:
         async for events in cast(faust.Stream[bytes], stream).take_events(
             settings.processor.batch_size, within=settings.processor.batch_within_s
         ):
+            started = time.monotonic()
             batch = [_message(e) for e in events]
             now = dt.datetime.now(dt.UTC)
             results = [stage.process(m, now) for m in batch]
@@ -79,6 +83,12 @@ def build(settings: Settings) -> faust.App:
                 next_offsets(batch),
             )
             counts: Counter[str] = Counter(r.entry.outcome.value for r in results)
+            observe_batch(
+                "pseudonymise",
+                started,
+                dict(counts),
+                [m.timestamp_ms for m in batch if m.timestamp_ms],
+            )
             log.info("batch of %d: %s", len(batch), dict(counts))
 
     return app
@@ -88,6 +98,3 @@ def run(settings: Settings, loglevel: str) -> None:
     from stream_processors.app import run_worker
 
     run_worker(build(settings), loglevel=loglevel)
-
-
-__all__: list[Any] = ["build", "run"]

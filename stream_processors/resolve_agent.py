@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, cast
 
 import faust
@@ -23,6 +25,7 @@ from sink import graph
 from sink.offsets import save_offsets
 from stream_processors.app import make_app
 from stream_processors.messages import RawMessage, next_offsets
+from stream_processors.metrics import observe_batch, serve
 from stream_processors.output import BatchProducer
 from stream_processors.resolve.batch import Incoming, recluster, score_changed, sort_batch
 from stream_processors.resolve.cluster import Assignment
@@ -32,6 +35,14 @@ from stream_processors.resolve.records import LinkRecord, from_pseudo
 log = logging.getLogger(__name__)
 PSEUDO_TYPES = ("PseudoRecord", "PseudoActivity")
 CACHE_RECORDS = 300_000  # decoded records kept in memory (about 1 GiB at most)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What one batch did: the new assignment of the touched components, and the batch."""
+
+    assignment: Assignment
+    incoming: Incoming
 
 
 class Resolver:
@@ -75,7 +86,7 @@ class Resolver:
     def link_record(self, payload: bytes) -> LinkRecord:
         return from_pseudo(decode(payload, self.contracts).record)
 
-    async def apply(self, conn: graph.Conn, batch: list[RawMessage]) -> Assignment:
+    async def apply(self, conn: graph.Conn, batch: list[RawMessage]) -> Applied:
         incoming = self.decode_all(batch)
         await graph.lock_graph(conn)
         stored = await graph.stored_versions(conn, list(incoming.persons))
@@ -103,7 +114,7 @@ class Resolver:
         await self._index_and_score(conn, changed, linked)
         assignment = await self._recluster(conn, changed)
         await self._activity(conn, incoming, active, set(stored), withdrawn + retracted)
-        return assignment
+        return Applied(assignment, incoming)
 
     async def _index_and_score(
         self, conn: graph.Conn, changed: list[str], linked: dict[str, LinkRecord]
@@ -267,6 +278,7 @@ def build(settings: Settings) -> faust.App:
     model = load_model(settings.processor.model_path)
     resolver = Resolver(settings, catalogue(), model)
     app = make_app(settings, resolver.group, "resolve")
+    serve(app, settings, "resolve")
     source = app.topic(settings.kafka.topic("pseudonymised"), value_type=bytes, key_type=bytes)
     changes_topic = settings.kafka.topic("identity-changes")
 
@@ -282,9 +294,14 @@ def build(settings: Settings) -> faust.App:
                 RawMessage(e.message.topic, e.message.partition, e.message.offset, e.value)
                 for e in events
             ]
+            started = time.monotonic()
             async with conn.transaction():
-                assignment = await resolver.apply(conn, batch)
+                applied = await resolver.apply(conn, batch)
                 await save_offsets(conn, resolver.group, next_offsets(batch))
+            assignment = applied.assignment
+            observe_batch(
+                "resolve", started, {"RESOLVED": len(batch)}, applied.incoming.raw_timestamps_ms
+            )
             for key, value in identity_changes(assignment, model.version):
                 out.send(changes_topic, key, value)
             await out.flush()

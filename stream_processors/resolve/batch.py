@@ -24,12 +24,15 @@ class Incoming:
     withdrawals: list[dict[str, Any]] = field(default_factory=list)
     retractions: list[dict[str, Any]] = field(default_factory=list)
     duplicates: int = 0
+    raw_timestamps_ms: list[int] = field(default_factory=list)  # for end-to-end latency
 
 
 def sort_batch(decoded: Iterable[tuple[str, dict[str, Any], bytes]]) -> Incoming:
     """(event type, record, raw bytes) -> Incoming. Within a batch the newest version wins."""
     batch = Incoming()
     for event_type, record, raw in decoded:
+        if record.get("raw_timestamp_ms"):
+            batch.raw_timestamps_ms.append(record["raw_timestamp_ms"])
         if event_type == "PseudoRecord":
             key = record["record_key"]
             held = batch.persons.get(key)

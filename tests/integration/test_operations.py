@@ -1,0 +1,64 @@
+"""Operations on real services: lag rises while the resolver is stopped and falls after it
+starts; each stage serves Prometheus metrics and a health check."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from earlylink.ops import lag_rows
+from earlylink.settings import Settings
+from producers.synthetic.publish import publish_borough
+from stream_processors.app import WEB_PORT_OFFSET
+from tests.conftest import wait_caught_up
+
+
+def _get(url: str) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return response.status, response.read().decode()
+
+
+def _lag(settings: Settings, stage: str) -> int:
+    return sum(r.lag for r in lag_rows(settings) if r.group.endswith(stage))
+
+
+def test_lag_and_metrics(
+    fresh_settings: Settings, run_processor: Callable[..., Any], tmp_path: Path
+) -> None:
+    settings = fresh_settings
+    pseudo = run_processor("pseudonymise", settings)
+    publish_borough(settings, 40, 2, 0, tmp_path, show_progress=False)
+    wait_caught_up(settings, "pseudonymise", settings.kafka.topic("raw"), pseudo)
+
+    waiting = _lag(settings, "resolve")  # the resolver is not running: its input piles up
+    assert waiting > 1000
+    assert any(
+        r.lag_seconds and r.lag_seconds > 0
+        for r in lag_rows(settings)
+        if r.group.endswith("resolve")
+    )
+
+    resolve = run_processor("resolve", settings)
+    wait_caught_up(settings, "resolve", settings.kafka.topic("pseudonymised"), resolve)
+    assert _lag(settings, "resolve") == 0
+
+    base = settings.processor.web_port
+    for stage, proc in (("pseudonymise", pseudo), ("resolve", resolve)):
+        port = base + WEB_PORT_OFFSET[stage]
+        status, body = _get(f"http://127.0.0.1:{port}/metrics")
+        assert status == 200
+        counted = [
+            float(line.rsplit(" ", 1)[1])
+            for line in body.splitlines()
+            if line.startswith("earlylink_events_total{") and f'stage="{stage}"' in line
+        ]
+        assert counted and sum(counted) > 0
+        assert "kafka_consumergroup_lag{" in body
+        assert "earlylink_end_to_end_latency_seconds_bucket" in body
+        status, body = _get(f"http://127.0.0.1:{port}/health")
+        health = json.loads(body)
+        assert status == 200 and health["stage"] == stage and health["status"] == "ok"
+        assert proc.poll() is None
