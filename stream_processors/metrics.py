@@ -19,6 +19,7 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 
 from earlylink.settings import Settings
+from stream_processors.status_page import STATS, serve_status
 
 EVENTS = Counter(
     "earlylink_events_total", "Events processed, by stage and outcome", ["stage", "outcome"]
@@ -71,17 +72,21 @@ def observe_batch(
     stage: str, started: float, outcomes: dict[str, int], raw_timestamps_ms: list[int]
 ) -> None:
     now = time.time()
-    BATCH_SECONDS.labels(stage).observe(time.monotonic() - started)
+    seconds = time.monotonic() - started
+    BATCH_SECONDS.labels(stage).observe(seconds)
     for outcome, count in outcomes.items():
         EVENTS.labels(stage, outcome).inc(count)
-    for stamp in raw_timestamps_ms:
-        LATENCY.labels(stage).observe(max(now - stamp / 1000, 0.0))
+    latencies = [max(now - stamp / 1000, 0.0) for stamp in raw_timestamps_ms]
+    for latency in latencies:
+        LATENCY.labels(stage).observe(latency)
     LAST_COMMIT.labels(stage).set(now)
+    STATS.record(sum(outcomes.values()), seconds, latencies)
 
 
 def serve(app: faust.App, settings: Settings, stage: str) -> None:
     """Add /metrics and /health to the app's web server."""
     REGISTRY.register(LagCollector(settings))
+    serve_status(app, settings, stage)
 
     @app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:

@@ -1,0 +1,69 @@
+"""The status page in a real headless browser (Debian's chromium) while the pipeline runs:
+the page's own JavaScript must draw non-empty charts from live data."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from earlylink.settings import Settings
+from producers.synthetic.publish import publish_borough
+from stream_processors.app import WEB_PORT_OFFSET
+from tests.conftest import wait_caught_up
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--virtual-time-budget=8000",
+]
+
+
+def _chromium(args: list[str], profile: Path) -> str:
+    browser = shutil.which("chromium")
+    assert browser, "Debian's chromium is required (apt-get install chromium); .ci/run installs it"
+    done = subprocess.run(
+        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_status_page_draws_live_charts(
+    fresh_settings: Settings, run_processor: Callable[..., Any], tmp_path: Path
+) -> None:
+    settings = fresh_settings
+    pseudo = run_processor("pseudonymise", settings)
+    resolve = run_processor("resolve", settings)
+    publish_borough(settings, 60, 4, 0, tmp_path, show_progress=False)
+    wait_caught_up(settings, "pseudonymise", settings.kafka.topic("raw"), pseudo)
+    wait_caught_up(settings, "resolve", settings.kafka.topic("pseudonymised"), resolve)
+
+    url = f"http://127.0.0.1:{settings.processor.web_port + WEB_PORT_OFFSET['resolve']}/status"
+    dom = _chromium(["--dump-dom", url], tmp_path / "profile-dom")
+    assert "<polyline" in dom, "throughput chart is empty"
+    latency = dom.split('id="latency"', 1)[1].split("</svg>", 1)[0]
+    assert latency.count("<rect") == 3, "latency chart should have p50/p95/p99 bars"
+    quality = dom.split('id="quality"', 1)[1].split("</table>", 1)[0]
+    assert quality.count("<tr>") > 5, "data-quality table should list the sources"
+    assert '<span id="updated">updated ' in dom, "the page's data request failed"
+
+    shot = tmp_path / "status.png"
+    _chromium([f"--screenshot={shot}", "--window-size=1280,900", url], tmp_path / "profile-png")
+    assert shot.exists() and shot.stat().st_size > 20_000
+    keep = Path("out") / "status-page.png"
+    keep.parent.mkdir(exist_ok=True)
+    shutil.copy(shot, keep)  # for a person to look at
