@@ -11,7 +11,8 @@ from rich.table import Table
 
 from earlylink.evaluation import evaluate
 from earlylink.keys import ensure_key
-from earlylink.processors import PROCESSORS, running, wait_caught_up
+from earlylink.ops import lag_rows
+from earlylink.processors import PROCESSORS, running, stage_status, wait_caught_up
 from earlylink.settings import Settings
 from earlylink.topics import ensure_topics
 from producers.synthetic.publish import PublishResult, publish_borough
@@ -26,6 +27,8 @@ class DemoResult:
     published: PublishResult
     catch_up_s: float
     total_s: float
+    latency_s: dict[str, float | None]  # raw event in Kafka -> linked in PostgreSQL
+    lag_after: int
 
 
 def run_demo(settings: Settings, families: int, seed: int, console: Console) -> DemoResult:
@@ -56,7 +59,15 @@ def run_demo(settings: Settings, families: int, seed: int, console: Console) -> 
                     timeout_s=1800,
                     on_progress=lambda left, name=name: status.update(f"{name}: {left:,} to go"),
                 )
-    return DemoResult(published, catch_up, time.monotonic() - started)
+        live = stage_status(settings, "resolve")
+    lag = sum(r.lag for r in lag_rows(settings))
+    return DemoResult(
+        published,
+        catch_up,
+        time.monotonic() - started,
+        live.get("latency_s", {}) if live else {},
+        lag,
+    )
 
 
 def summary(settings: Settings, result: DemoResult, console: Console) -> None:
@@ -89,6 +100,13 @@ def summary(settings: Settings, result: DemoResult, console: Console) -> None:
         table.add_row(f"families using: {services}", f"{families:,}" if families else "<10")
     for label, value in _quality(settings, result.published.truth_path):
         table.add_row(f"vs truth: {label}", value)
+    latency = result.latency_s
+    if latency:
+        table.add_row(
+            "end-to-end latency p50 / p95 / p99 (s, while catching up)",
+            " / ".join("-" if v is None else f"{v:,.1f}" for v in latency.values()),
+        )
+    table.add_row("consumer lag at the end (messages)", f"{result.lag_after:,}")
     table.add_row("publish rate", f"{result.published.events / result.published.seconds:,.0f}/s")
     table.add_row("pipeline caught up after publishing", f"{result.catch_up_s:.1f}s")
     table.add_row("total time", f"{result.total_s:.1f}s")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from earlylink.errors import StackError
 from earlylink.progress import end_offsets, lag_of
@@ -25,6 +28,18 @@ def processor(settings: Settings, name: str) -> ManagedProcess:
         log_file=folder / f"{name}.log",
         marker=f"earlylink run {name}",
     )
+
+
+def stage_status(settings: Settings, stage: str) -> dict[str, Any] | None:
+    """The live figures a running stage serves at /status.json, or None if it does not answer."""
+    from stream_processors.app import WEB_PORT_OFFSET
+
+    url = f"http://127.0.0.1:{settings.processor.web_port + WEB_PORT_OFFSET[stage]}/status.json"
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return dict(json.loads(response.read()))
+    except (OSError, ValueError):
+        return None
 
 
 def group_of(settings: Settings, name: str) -> str:

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from earlylink.cli.db_cmd import db_app, topics_app
 from earlylink.cli.keys_cmd import keys_app
-from earlylink.cli.ops_cmd import lag
+from earlylink.cli.ops_cmd import lag, status
 from earlylink.cli.produce_cmd import produce_app
 from earlylink.cli.quality_cmd import dq, reconcile
 from earlylink.cli.query_cmd import query
@@ -34,6 +34,7 @@ app.command()(dq)
 app.command()(reconcile)
 app.command()(query)
 app.command()(lag)
+app.command()(status)
 app.add_typer(topics_app, name="topics")
 
 err = Console(stderr=True)

@@ -51,3 +51,32 @@ def lag(
                 live.update(_table())
         except KeyboardInterrupt:
             pass
+
+
+def status() -> None:
+    """The whole pipeline at a glance: services, processors (pid, health, web pages), lag."""
+    from earlylink.cli.stack_cmd import status as stack_status
+    from earlylink.ops import lag_rows
+    from earlylink.processors import PROCESSORS, processor, stage_status
+    from stream_processors.app import WEB_PORT_OFFSET
+
+    settings = get_settings()
+    stack_status()
+    lags: dict[str, int] = {}
+    for row in lag_rows(settings):
+        lags[row.group] = lags.get(row.group, 0) + row.lag
+    table = Table(title="stream processors")
+    for column in ("stage", "pid", "events committed", "lag (messages)", "pages"):
+        table.add_column(column)
+    for name in PROCESSORS:
+        pid = processor(settings, name).pid()
+        live = stage_status(settings, name)
+        port = settings.processor.web_port + WEB_PORT_OFFSET[name]
+        table.add_row(
+            name,
+            str(pid) if pid else ("running elsewhere" if live else "stopped"),
+            f"{live['events']:,}" if live else "-",
+            f"{lags.get(f'{settings.kafka.topic_prefix}-{name}', 0):,}",
+            f"http://127.0.0.1:{port}/status  /metrics  /health" if live else "-",
+        )
+    console.print(table)

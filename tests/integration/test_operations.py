@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from earlylink.ops import lag_rows
+from earlylink.processors import stage_status
 from earlylink.settings import Settings
 from producers.synthetic.publish import publish_borough
 from stream_processors.app import WEB_PORT_OFFSET
@@ -62,3 +63,5 @@ def test_lag_and_metrics(
         health = json.loads(body)
         assert status == 200 and health["stage"] == stage and health["status"] == "ok"
         assert proc.poll() is None
+        live = stage_status(settings, stage)
+        assert live is not None and live["events"] > 0 and live["latency_s"]["p50"] is not None
