@@ -131,11 +131,24 @@ def live_settings(stack: Settings) -> Iterator[Settings]:
 
 
 @pytest.fixture
-def fresh_settings(stack: Settings) -> Iterator[Settings]:
+def isolated(stack: Settings) -> Iterator[Callable[..., Settings]]:
+    """Factory: settings with their own topics and database (dropped after the test)."""
+    made: list[str] = []
+
+    def make(web_port: int = 16266) -> Settings:
+        settings, db_name = _isolated(stack, web_port)
+        made.append(db_name)
+        return settings
+
+    yield make
+    for db_name in made:
+        _drop(stack, db_name)
+
+
+@pytest.fixture
+def fresh_settings(isolated: Callable[..., Settings]) -> Settings:
     """Settings for one test that must see only its own events."""
-    settings, db_name = _isolated(stack, 16266)
-    yield settings
-    _drop(stack, db_name)
+    return isolated()
 
 
 def _swap_db(url: str, name: str) -> str:

@@ -9,65 +9,24 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
-import pytest
-from psycopg import sql
 
 from earlylink.processors import remaining
-from earlylink.settings import DatabaseSettings, KafkaSettings, ProcessorSettings, Settings
-from earlylink.topics import ensure_topics
+from earlylink.settings import Settings
 from producers.publisher import Publisher
-from sink.migrate import migrate
+from tests.conftest import processor_env
 from tests.integration.test_resolve_order import _resolve, pseudonymised  # noqa: F401 (fixture)
-
-
-@pytest.fixture
-def crash_settings(stack: Settings) -> Iterator[Callable[[], Settings]]:
-    """Factory of settings with own topics and database; the databases are dropped after."""
-    made: list[str] = []
-
-    def make() -> Settings:
-        settings = _settings(stack)
-        made.append(settings.database.name)
-        return settings
-
-    yield make
-    with psycopg.connect(stack.database_dsn, autocommit=True) as conn:
-        for name in made:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-
-
-def _settings(stack: Settings) -> Settings:
-    run = uuid.uuid4().hex[:8]
-    name = f"crash_{run}"
-    with psycopg.connect(stack.database_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    settings = Settings(
-        paths=stack.paths,
-        stack=stack.stack,
-        kafka=KafkaSettings(**{**stack.kafka.model_dump(), "topic_prefix": f"crash-{run}"}),
-        database=DatabaseSettings(name=name),
-        processor=ProcessorSettings(batch_size=40, web_port=16166),
-    )
-    ensure_topics(settings.kafka)
-    migrate(settings.database_dsn)
-    return settings
 
 
 def _start(settings: Settings, log: Any) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
-        "EARLYLINK_KAFKA_TOPIC_PREFIX": settings.kafka.topic_prefix,
-        "EARLYLINK_DATABASE_NAME": settings.database.name,
-        "EARLYLINK_PROCESSOR_BATCH_SIZE": "40",
+        **processor_env(settings),
+        "EARLYLINK_PROCESSOR_BATCH_SIZE": "40",  # many small batches: kills land mid-stream
         "EARLYLINK_PROCESSOR_BATCH_WITHIN_S": "0.05",
-        "EARLYLINK_PROCESSOR_WEB_PORT": "16166",
     }
     return subprocess.Popen(
         [sys.executable, "-m", "earlylink", "run", "resolve"],
@@ -89,11 +48,11 @@ def _wait(settings: Settings, proc: subprocess.Popen[bytes], until: int, log_pat
 
 
 def test_kill_nine_mid_stream_then_equal_to_a_clean_run(
-    crash_settings: Callable[[], Settings],
+    isolated: Callable[..., Settings],
     pseudonymised: list[bytes],  # noqa: F811 (the imported fixture)
     tmp_path: Any,
 ) -> None:
-    settings = crash_settings()
+    settings = isolated(16166)
     with Publisher(settings.kafka, settings.kafka.topic("pseudonymised")) as publisher:
         for i, value in enumerate(pseudonymised):
             publisher.publish_raw(value, str(i % 97).encode())
@@ -115,7 +74,7 @@ def test_kill_nine_mid_stream_then_equal_to_a_clean_run(
             proc.wait(timeout=30)
     assert kills == 2
 
-    clean = crash_settings()
+    clean = isolated(16166)
     expected = asyncio.run(_resolve(clean, pseudonymised, 40))
     got = asyncio.run(_resolve(settings, [], 40))  # reads the partition without new input
     assert got == expected

@@ -7,20 +7,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
-import uuid
 from collections import defaultdict
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
-from psycopg import sql
 
-from earlylink.settings import DatabaseSettings, Settings
+from earlylink.settings import Settings
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
 from schemas.wire import encode
-from sink.migrate import migrate
 from stream_processors.messages import RawMessage
 from stream_processors.pseudonymise.bloom import Encoder
 from stream_processors.pseudonymise.keys import Keyring
@@ -48,32 +44,6 @@ def pseudonymised() -> list[bytes]:
     return out
 
 
-@pytest.fixture
-def fresh_database(stack: Settings) -> Iterator[Any]:
-    made: list[str] = []
-
-    def make() -> Settings:
-        name = f"order_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(stack.database_dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        made.append(name)
-        settings = Settings(
-            paths=stack.paths,
-            stack=stack.stack,
-            kafka=stack.kafka,
-            database=DatabaseSettings(name=name),
-        )
-        migrate(settings.database_dsn)
-        return settings
-
-    yield make
-    with psycopg.connect(stack.database_dsn, autocommit=True) as conn:
-        for name in made:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-
-
 async def _resolve(settings: Settings, messages: list[bytes], batch: int) -> Partition:
     resolver = Resolver(settings, catalogue(), load_model())
     async with await psycopg.AsyncConnection.connect(settings.database_dsn) as conn:
@@ -93,10 +63,8 @@ async def _resolve(settings: Settings, messages: list[bytes], batch: int) -> Par
     return frozenset(frozenset(m) for m in persons.values())
 
 
-def test_partition_does_not_depend_on_order(
-    pseudonymised: list[bytes], fresh_database: Any
-) -> None:
-    everything = asyncio.run(_resolve(fresh_database(), pseudonymised, len(pseudonymised)))
+def test_partition_does_not_depend_on_order(pseudonymised: list[bytes], isolated: Any) -> None:
+    everything = asyncio.run(_resolve(isolated(), pseudonymised, len(pseudonymised)))
     assert len(everything) > 150
     assert any(len(p) > 1 for p in everything)
     orders = {
@@ -111,5 +79,5 @@ def test_partition_does_not_depend_on_order(
         rng.shuffle(replayed)
         orders[f"shuffled {seed} with duplicates, batches of 33"] = (replayed, 33)
     for name, (messages, batch) in orders.items():
-        got = asyncio.run(_resolve(fresh_database(), messages, batch))
+        got = asyncio.run(_resolve(isolated(), messages, batch))
         assert got == everything, name
