@@ -7,9 +7,30 @@ and stores offsets itself), and batches come from ``stream.take_events`` (with o
 
 from __future__ import annotations
 
+import ssl
+
 import faust
 
-from earlylink.settings import Settings
+from earlylink.settings import KafkaSettings, Settings
+
+
+def broker_credentials(kafka: KafkaSettings) -> faust.types.auth.CredentialsT | None:
+    """The faust (aiokafka) side of the TLS/SASL settings the confluent-kafka clients use."""
+    protocol = kafka.security_protocol.upper()
+    context = None
+    if protocol in ("SSL", "SASL_SSL"):
+        cafile = str(kafka.ssl_ca_location) if kafka.ssl_ca_location else None
+        context = ssl.create_default_context(cafile=cafile)
+    if protocol.startswith("SASL"):
+        password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else None
+        return faust.SASLCredentials(
+            username=kafka.sasl_username,
+            password=password,
+            mechanism=kafka.sasl_mechanism,
+            ssl_context=context,
+        )
+    return faust.SSLCredentials(context) if context else None
+
 
 WEB_PORT_OFFSET = {"pseudonymise": 0, "resolve": 1}
 
@@ -22,7 +43,7 @@ def make_app(settings: Settings, app_id: str, stage: str) -> faust.App:
     return faust.App(
         app_id,
         broker=f"kafka://{kafka.bootstrap}",
-        broker_credentials=None,
+        broker_credentials=broker_credentials(kafka),
         value_serializer="raw",
         key_serializer="raw",
         store="memory://",
