@@ -235,6 +235,7 @@ def test_pipeline_stage_one(
     for where, text in haystacks.items():
         for canary in _canary_strings():
             assert canary not in text, f"canary {canary!r} found in {where}"
+        assert TEST_SECRET not in text, f"the master secret appears in {where}"
 
 
 def test_pseudonymise_at_source_sends_tokens_only(
