@@ -106,6 +106,7 @@ class StackSettings(BaseSettings):
     kafka_controller_port: int = 9093
     kafka_heap: str = "1g"
     postgres_port: int = 54329
+    postgres_shared_buffers: str = "2GB"
     start_timeout_s: float = 120.0
 
 

@@ -143,11 +143,31 @@ class PostgresNode:
             return "already running" if self.process.pid() else "running (not started here)"
         self._prepare()
         self.initdb()
-        options = (
-            f"-h 127.0.0.1 -p {self.stack.postgres_port} -k {self.home} -c max_connections=200"
-        )
+        options = [
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.stack.postgres_port),
+            "-k",
+            str(self.home),
+            "-c",
+            "max_connections=200",
+            # sized for the 2-core / 24 GiB machines this runs on, not PostgreSQL's tiny defaults
+            "-c",
+            f"shared_buffers={self.stack.postgres_shared_buffers}",
+            "-c",
+            "effective_cache_size=8GB",
+            "-c",
+            "maintenance_work_mem=256MB",
+            "-c",
+            "work_mem=16MB",
+            "-c",
+            "max_wal_size=4GB",
+            "-c",
+            "checkpoint_timeout=15min",
+        ]
         self.process.start(
-            [str(_bin_dir() / "postgres"), "-D", str(self.pgdata), *options.split()],
+            [str(_bin_dir() / "postgres"), "-D", str(self.pgdata), *options],
             user=_service_user(),
         )
         wait_until(self.healthy, self.stack.start_timeout_s, "PostgreSQL", self.process)

@@ -7,7 +7,8 @@ of combinations; several of them, so that one bad or missing field does not lose
 - ``b_nhs``, ``b_upn``: the identifiers themselves
 - ``b_dob_family``, ``b_dob_given``: date of birth + phonetic family / given name
 - ``b_swap_family``: day/month-order-free date of birth + phonetic family name
-- ``b_names_yob``: both phonetic names in either order + year of birth (name swaps, dob typos)
+- ``b_names_yob``: both phonetic names in either order + year of birth + postcode district
+  (name swaps, dob typos; local, so its blocks do not grow as more areas join)
 - ``b_postcode_given``: full postcode + phonetic given name (no or wrong dob)
 - ``b_former_dob``: a former family name + date of birth (surname changes)
 - ``b_postcode_family_yob``: postcode + family + year (renamed babies, nicknames)
@@ -44,6 +45,7 @@ def _values(clean: CleanPerson) -> Iterator[tuple[str, str]]:
     pf = phonetic(family) if family else None
     dob = clean.dob.isoformat() if clean.dob else None
     yob = str(clean.dob.year) if clean.dob else None
+    district = clean.postcode.outward if clean.postcode else None
     pc = clean.postcode.full if clean.postcode else None
     singles = {
         "nhs": clean.nhs,
@@ -65,7 +67,9 @@ def _values(clean: CleanPerson) -> Iterator[tuple[str, str]]:
         "b_dob_family": f"{dob}|{pf}" if dob and pf else None,
         "b_dob_given": f"{dob}|{pg}" if dob and pg else None,
         "b_swap_family": f"{swap_free(clean.dob)}|{pf}" if clean.dob and pf else None,
-        "b_names_yob": "|".join([*sorted((pg, pf)), yob]) if pg and pf and yob else None,
+        "b_names_yob": "|".join([*sorted((pg, pf)), yob, district or ""])
+        if pg and pf and yob
+        else None,
         "b_postcode_given": f"{pc}|{pg}" if pc and pg else None,
         "b_postcode_family_yob": f"{pc}|{pf}|{yob}" if pc and pf and yob else None,
     }
