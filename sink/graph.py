@@ -100,27 +100,22 @@ async def candidates(conn: Conn, tokens: list[bytes], cap: int) -> dict[bytes, l
     return {bytes(r[0]): list(r[1]) for r in rows}
 
 
+ACTIVE_AMONG = (
+    " FROM records WHERE record_key = ANY(%s) AND state = 'ACTIVE' AND payload IS NOT NULL"
+)
+
+
 async def active_versions(conn: Conn, keys: Iterable[str]) -> dict[str, int]:
     """The current version of each active record among ``keys``."""
-    rows = await (
-        await conn.execute(
-            "SELECT record_key, record_version FROM records WHERE record_key = ANY(%s)"
-            " AND state = 'ACTIVE' AND payload IS NOT NULL",
-            (sorted(set(keys)),),
-        )
-    ).fetchall()
+    query = "SELECT record_key, record_version" + ACTIVE_AMONG
+    rows = await (await conn.execute(query, (sorted(set(keys)),))).fetchall()
     return {r[0]: int(r[1]) for r in rows}
 
 
 async def payloads(conn: Conn, keys: Iterable[str]) -> dict[str, tuple[int, bytes]]:
     """(version, pseudonymised payload) of each active record among ``keys``."""
-    rows = await (
-        await conn.execute(
-            "SELECT record_key, record_version, payload FROM records WHERE record_key = ANY(%s)"
-            " AND state = 'ACTIVE' AND payload IS NOT NULL",
-            (sorted(set(keys)),),
-        )
-    ).fetchall()
+    query = "SELECT record_key, record_version, payload" + ACTIVE_AMONG
+    rows = await (await conn.execute(query, (sorted(set(keys)),))).fetchall()
     return {r[0]: (int(r[1]), bytes(r[2])) for r in rows}
 
 
