@@ -48,6 +48,8 @@ async def write_ledger(
         async with conn.transaction(), conn.cursor() as cur:
             await cur.executemany(INSERT_ENTRY, [_row(e, ms) for e, ms in entries])
             await save_offsets(conn, group, offsets)
+    except psycopg.OperationalError:
+        raise  # the connection went: retryable as it is (see sink.connection.Durable)
     except psycopg.Error as exc:
         where = ", ".join(f"{t}[{p}]<{o}" for (t, p), o in sorted(offsets.items()))
         raise SinkError(f"writing {len(entries)} ledger rows failed ({where}): {exc}") from exc

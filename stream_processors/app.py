@@ -7,11 +7,23 @@ and stores offsets itself), and batches come from ``stream.take_events`` (with o
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 import ssl
+import traceback
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import faust
+from faust.types import TP
 
 from earlylink.settings import KafkaSettings, Settings
+from sink.offsets import stored_offsets
+from stream_processors.messages import RawMessage
+
+log = logging.getLogger(__name__)
+EXIT_BATCH_FAILED = 70  # the worker's exit status when a batch fails for good
 
 
 def broker_credentials(kafka: KafkaSettings) -> faust.types.auth.CredentialsT | None:
@@ -40,7 +52,7 @@ def make_app(settings: Settings, app_id: str, stage: str) -> faust.App:
 
     Each stage serves its web endpoints on its own port (base port + the stage's offset)."""
     kafka = settings.kafka
-    return faust.App(
+    app = ResumingApp(
         app_id,
         broker=f"kafka://{kafka.bootstrap}",
         broker_credentials=broker_credentials(kafka),
@@ -59,6 +71,66 @@ def make_app(settings: Settings, app_id: str, stage: str) -> faust.App:
         web_port=settings.processor.web_port + WEB_PORT_OFFSET[stage],
         web_bind="127.0.0.1",
     )
+    app.offsets_dsn = settings.database_dsn
+    return app
+
+
+class ResumingApp(faust.App):
+    """A faust app whose worker resumes from the offsets stored in PostgreSQL with the writes
+    (``stream_offsets``), not from Kafka's committed offsets.
+
+    faust acks a batch's events when the agent moves on, and also when the agent is torn down
+    mid-batch, and commits acked offsets on shutdown, so Kafka's offsets can run ahead of what
+    was written. Wherever faust seeks to "the committed offsets" (after every rebalance), this
+    app seeks to the stored ones instead, forwards or backwards."""
+
+    offsets_dsn: str = ""
+
+    def _new_consumer(self) -> Any:
+        consumer: Any = super()._new_consumer()
+        kafka_committed = consumer.seek_to_committed
+        dsn, group = self.offsets_dsn, self.conf.id
+
+        async def seek_to_stored() -> dict[TP, int]:
+            positions = dict(await kafka_committed())
+            stored = await stored_offsets(dsn, group)
+            for tp in consumer.assignment():
+                offset = stored.get((tp.topic, tp.partition))
+                if offset is not None and positions.get(tp) != offset:
+                    await consumer.seek(tp, offset)
+                    positions[tp] = offset
+            log.info("resuming at the offsets stored with the writes (%d partitions)", len(stored))
+            return positions
+
+        consumer.seek_to_committed = seek_to_stored
+        return consumer
+
+
+@contextlib.contextmanager
+def exit_on_failure(stage: str, batch: Sequence[RawMessage]) -> Iterator[None]:
+    """Crash-only batches: an unexpected error ends the process at once, before faust can ack
+    the batch or commit past it; a restart replays the batch from the stored offsets."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 (any failure: exit before faust acks the batch)
+        # the error's type and frames only: its message could quote a field's value
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        first, last = batch[0], batch[-1]
+        log.critical(
+            "%s: batch of %d, %s[%d]@%d to %s[%d]@%d, failed (%s); exiting to replay it\n%s",
+            stage,
+            len(batch),
+            first.topic,
+            first.partition,
+            first.offset,
+            last.topic,
+            last.partition,
+            last.offset,
+            type(exc).__name__,
+            frames,
+        )
+        logging.shutdown()
+        os._exit(EXIT_BATCH_FAILED)
 
 
 def run_worker(app: faust.App, loglevel: str = "info") -> None:

@@ -12,16 +12,17 @@ import datetime as dt
 import logging
 import time
 from collections import Counter
+from collections.abc import Sequence
 from typing import cast
 
 import faust
-import psycopg
 
 from earlylink.keys import load_keyring
 from earlylink.settings import Settings
 from schemas.catalogue import catalogue
+from sink.connection import Durable
 from sink.ledger import write_ledger
-from stream_processors.app import make_app
+from stream_processors.app import exit_on_failure, make_app
 from stream_processors.messages import RawMessage, next_offsets
 from stream_processors.metrics import observe_batch, serve
 from stream_processors.output import BatchProducer
@@ -37,59 +38,65 @@ def _message(event: faust.EventT[bytes]) -> RawMessage:
     return RawMessage(msg.topic, msg.partition, msg.offset, event.value, stamp)
 
 
+class PseudonymiseBatches:
+    """One batch at a time: the pure stage, then Kafka, then the ledger and offsets."""
+
+    def __init__(self, settings: Settings, group: str) -> None:
+        keyring = load_keyring(settings)
+        self.stage = Pseudonymiser(catalogue(), keyring, Encoder(keyring))
+        self.group = group
+        self.pseudo_topic = settings.kafka.topic("pseudonymised")
+        self.dead_topic = settings.kafka.topic("deadletter")
+        self.db = Durable(settings.database_dsn, "pseudonymise")
+        self.out = BatchProducer(settings.kafka)
+
+    async def handle(self, events: Sequence[faust.EventT[bytes]], batch: list[RawMessage]) -> None:
+        started = time.monotonic()
+        now = dt.datetime.now(dt.UTC)
+        results = [self.stage.process(m, now) for m in batch]
+        for event, message, result in zip(events, batch, results, strict=True):
+            if result.entry.outcome is Outcome.DEAD_LETTERED:
+                headers = {
+                    **result.details,
+                    "source-topic": message.topic,
+                    "source-partition": str(message.partition),
+                    "source-offset": str(message.offset),
+                }
+                self.out.send(
+                    self.dead_topic,
+                    event.key,
+                    message.value,
+                    [(k, v.encode()) for k, v in headers.items()],
+                )
+            elif result.value is not None:
+                self.out.send(self.pseudo_topic, result.key, result.value)
+        await self.out.flush()
+        entries = [(r.entry, m.timestamp_ms) for r, m in zip(results, batch, strict=True)]
+        offsets = next_offsets(batch)
+        await self.db.run(lambda conn: write_ledger(conn, self.group, entries, offsets))
+        counts: Counter[str] = Counter(r.entry.outcome.value for r in results)
+        observe_batch(
+            "pseudonymise", started, dict(counts), [m.timestamp_ms for m in batch if m.timestamp_ms]
+        )
+        log.info("batch of %d: %s", len(batch), dict(counts))
+
+
 def build(settings: Settings) -> faust.App:
     """The faust app with the pseudonymise agent attached."""
     group = f"{settings.kafka.topic_prefix}-pseudonymise"
     app = make_app(settings, group, "pseudonymise")
     serve(app, settings, "pseudonymise")
     raw = app.topic(settings.kafka.topic("raw"), value_type=bytes, key_type=bytes)
-    pseudo_topic = settings.kafka.topic("pseudonymised")
-    dead_topic = settings.kafka.topic("deadletter")
-    keyring = load_keyring(settings)
-    stage = Pseudonymiser(catalogue(), keyring, Encoder(keyring))
 
     @app.agent(raw, concurrency=1, name="pseudonymise")
     async def pseudonymise(stream: faust.StreamT[bytes]) -> None:
-        conn = await psycopg.AsyncConnection.connect(settings.database_dsn)
-        out = BatchProducer(settings.kafka)
+        batches = PseudonymiseBatches(settings, group)
         async for events in cast(faust.Stream[bytes], stream).take_events(
             settings.processor.batch_size, within=settings.processor.batch_within_s
         ):
-            started = time.monotonic()
             batch = [_message(e) for e in events]
-            now = dt.datetime.now(dt.UTC)
-            results = [stage.process(m, now) for m in batch]
-            for event, message, result in zip(events, batch, results, strict=True):
-                if result.entry.outcome is Outcome.DEAD_LETTERED:
-                    headers = {
-                        **result.details,
-                        "source-topic": message.topic,
-                        "source-partition": str(message.partition),
-                        "source-offset": str(message.offset),
-                    }
-                    out.send(
-                        dead_topic,
-                        event.key,
-                        message.value,
-                        [(k, v.encode()) for k, v in headers.items()],
-                    )
-                elif result.value is not None:
-                    out.send(pseudo_topic, result.key, result.value)
-            await out.flush()
-            await write_ledger(
-                conn,
-                group,
-                [(r.entry, m.timestamp_ms) for r, m in zip(results, batch, strict=True)],
-                next_offsets(batch),
-            )
-            counts: Counter[str] = Counter(r.entry.outcome.value for r in results)
-            observe_batch(
-                "pseudonymise",
-                started,
-                dict(counts),
-                [m.timestamp_ms for m in batch if m.timestamp_ms],
-            )
-            log.info("batch of %d: %s", len(batch), dict(counts))
+            with exit_on_failure("pseudonymise", batch):
+                await batches.handle(events, batch)
 
     return app
 

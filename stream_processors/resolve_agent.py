@@ -13,17 +13,18 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, cast
 
 import faust
-import psycopg
 
 from earlylink.settings import Settings
 from schemas.catalogue import Catalogue, catalogue
 from schemas.wire import DecodeError, decode
 from sink import graph
+from sink.connection import Durable
 from sink.offsets import save_offsets
-from stream_processors.app import make_app
+from stream_processors.app import exit_on_failure, make_app
 from stream_processors.messages import RawMessage, next_offsets
 from stream_processors.metrics import observe_batch, serve
 from stream_processors.output import BatchProducer
@@ -85,6 +86,13 @@ class Resolver:
 
     def link_record(self, payload: bytes) -> LinkRecord:
         return from_pseudo(decode(payload, self.contracts).record)
+
+    async def commit(self, conn: graph.Conn, *, batch: list[RawMessage]) -> Applied:
+        """The batch and its offsets in one transaction."""
+        async with conn.transaction():
+            applied = await self.apply(conn, batch)
+            await save_offsets(conn, self.group, next_offsets(batch))
+        return applied
 
     async def apply(self, conn: graph.Conn, batch: list[RawMessage]) -> Applied:
         incoming = self.decode_all(batch)
@@ -284,7 +292,7 @@ def build(settings: Settings) -> faust.App:
 
     @app.agent(source, concurrency=1, name="resolve")
     async def resolve(stream: faust.StreamT[bytes]) -> None:
-        conn = await psycopg.AsyncConnection.connect(settings.database_dsn)
+        db = Durable(settings.database_dsn, "resolve")
         out = BatchProducer(settings.kafka)
         log.info("resolving with model %s", model.version)
         async for events in cast(faust.Stream[bytes], stream).take_events(
@@ -294,24 +302,23 @@ def build(settings: Settings) -> faust.App:
                 RawMessage(e.message.topic, e.message.partition, e.message.offset, e.value)
                 for e in events
             ]
-            started = time.monotonic()
-            async with conn.transaction():
-                applied = await resolver.apply(conn, batch)
-                await save_offsets(conn, resolver.group, next_offsets(batch))
-            assignment = applied.assignment
-            observe_batch(
-                "resolve", started, {"RESOLVED": len(batch)}, applied.incoming.raw_timestamps_ms
-            )
-            for key, value in identity_changes(assignment, model.version):
-                out.send(changes_topic, key, value)
-            await out.flush()
-            log.info(
-                "batch of %d: %d persons touched, %d merges, %d splits",
-                len(batch),
-                len(assignment.persons),
-                len(assignment.merges),
-                len(assignment.splits),
-            )
+            with exit_on_failure("resolve", batch):
+                started = time.monotonic()
+                applied = await db.run(partial(resolver.commit, batch=batch))
+                assignment = applied.assignment
+                observe_batch(
+                    "resolve", started, {"RESOLVED": len(batch)}, applied.incoming.raw_timestamps_ms
+                )
+                for key, value in identity_changes(assignment, model.version):
+                    out.send(changes_topic, key, value)
+                await out.flush()
+                log.info(
+                    "batch of %d: %d persons touched, %d merges, %d splits",
+                    len(batch),
+                    len(assignment.persons),
+                    len(assignment.merges),
+                    len(assignment.splits),
+                )
 
     return app
 
