@@ -89,3 +89,39 @@ def wait_caught_up(
                 f"{timeout_s:.0f}s. Last log lines:\n{proc.log_tail()}"
             )
         time.sleep(1.0)
+
+
+def _kafka_answers(settings: Settings) -> bool:
+    from confluent_kafka.admin import AdminClient
+
+    try:
+        admin = AdminClient({**settings.kafka.client_config(), "log_level": 0})
+        return len(admin.list_topics(timeout=2).brokers) > 0
+    except Exception:  # noqa: BLE001 - any failure means "not yet"
+        return False
+
+
+def _database_answers(settings: Settings) -> bool:
+    import psycopg
+
+    try:
+        with psycopg.connect(settings.database_dsn, connect_timeout=2) as conn:
+            conn.execute("SELECT 1")
+        return True
+    except psycopg.Error:
+        return False
+
+
+def wait_for_services(settings: Settings, timeout_s: float) -> None:
+    """Block until Kafka and PostgreSQL answer, so a worker started while either is restarting
+    waits for it instead of failing its first connection; raise after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    for what, answers in (("Kafka", _kafka_answers), ("PostgreSQL", _database_answers)):
+        told = False
+        while not answers(settings):
+            if time.monotonic() > deadline:
+                raise StackError(f"{what} did not answer within {timeout_s:.0f}s")
+            if not told:
+                print(f"waiting for {what} ...", file=sys.stderr, flush=True)
+                told = True
+            time.sleep(0.5)

@@ -40,10 +40,12 @@ def committed_offsets(dsn: str, group: str, topic: str) -> dict[int, int]:
     return {int(p): int(o) for p, o in rows}
 
 
-async def stored_offsets(dsn: str, group: str) -> dict[tuple[str, int], int]:
+async def stored_offsets(
+    conn: psycopg.AsyncConnection[tuple[Any, ...]], group: str
+) -> dict[tuple[str, int], int]:
     """(topic, partition) -> next offset to read, for every topic of one group: the positions
     committed with the writes, which a worker resumes from (they, not Kafka's, are the truth)."""
-    async with await psycopg.AsyncConnection.connect(dsn) as conn, conn.cursor() as cur:
+    async with conn.cursor() as cur:
         await cur.execute(
             "SELECT topic, kafka_partition, next_offset FROM stream_offsets"
             " WHERE consumer_group = %s",

@@ -13,12 +13,14 @@ import os
 import ssl
 import traceback
 from collections.abc import Iterator, Sequence
+from functools import partial
 from typing import Any
 
 import faust
 from faust.types import TP
 
 from earlylink.settings import KafkaSettings, Settings
+from sink.connection import Durable
 from sink.offsets import stored_offsets
 from stream_processors.messages import RawMessage
 
@@ -89,11 +91,12 @@ class ResumingApp(faust.App):
     def _new_consumer(self) -> Any:
         consumer: Any = super()._new_consumer()
         kafka_committed = consumer.seek_to_committed
-        dsn, group = self.offsets_dsn, self.conf.id
+        group = self.conf.id
+        db = Durable(self.offsets_dsn, "resume")  # waits out a PostgreSQL restart
 
         async def seek_to_stored() -> dict[TP, int]:
             positions = dict(await kafka_committed())
-            stored = await stored_offsets(dsn, group)
+            stored = await db.run(partial(stored_offsets, group=group))
             for tp in consumer.assignment():
                 offset = stored.get((tp.topic, tp.partition))
                 if offset is not None and positions.get(tp) != offset:

@@ -183,10 +183,11 @@ class Resolver:
         )
         await graph.write_contacts(conn, [_contact_row(c) for c in incoming.contacts])
         await graph.write_outcomes(conn, [_outcome_row(o) for o in incoming.outcomes])
-        # activity arriving after its record's withdrawal or retraction goes too (any order)
-        late = await graph.tombstoned(
-            conn, sorted({a["record_key"] for a in incoming.contacts + incoming.outcomes})
-        )
+        # activity arriving after its record's withdrawal or retraction goes too, and so does a
+        # relation to a withdrawn or retracted record (whatever the order of arrival)
+        touched = {a["record_key"] for a in incoming.contacts + incoming.outcomes}
+        touched |= {rel["record_key"] for r in active.values() for rel in r["related"]}
+        late = await graph.tombstoned(conn, sorted(touched))
         await graph.purge_activity(conn, sorted(set(removed) | set(late)))
         await graph.audit(
             conn,

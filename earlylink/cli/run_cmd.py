@@ -6,11 +6,18 @@ from typing import Annotated
 
 import typer
 
-from earlylink.settings import get_settings
+from earlylink.processors import wait_for_services
+from earlylink.settings import Settings, get_settings
 
 run_app = typer.Typer(
     help="Run a stream processor in the foreground (Ctrl-C stops it).", no_args_is_help=True
 )
+
+
+def _ready() -> Settings:
+    settings = get_settings()
+    wait_for_services(settings, settings.processor.wait_for_services_s)
+    return settings
 
 
 @run_app.command()
@@ -20,7 +27,7 @@ def pseudonymise(
     """Raw topic -> validate, consent gate, tokens -> pseudonymised / dead-letter topics."""
     from stream_processors.pseudonymise_agent import run
 
-    run(get_settings(), loglevel)
+    run(_ready(), loglevel)
 
 
 @run_app.command()
@@ -30,4 +37,4 @@ def resolve(
     """Pseudonymised topic -> persons and families in the identity graph (PostgreSQL)."""
     from stream_processors.resolve_agent import run
 
-    run(get_settings(), loglevel)
+    run(_ready(), loglevel)
