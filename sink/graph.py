@@ -279,12 +279,12 @@ async def write_outcomes(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
             )
 
 
-async def tombstoned(conn: Conn, keys: list[str]) -> list[str]:
-    """Which of ``keys`` are withdrawn or retracted for good."""
+async def not_linkable(conn: Conn, keys: list[str]) -> list[str]:
+    """Which of ``keys`` are not active: withdrawn or retracted for good, or opted out."""
     rows = await (
         await conn.execute(
-            "SELECT record_key FROM records WHERE record_key = ANY(%s) AND record_version = %s",
-            (keys, FINAL_VERSION),
+            "SELECT record_key FROM records WHERE record_key = ANY(%s) AND state <> 'ACTIVE'",
+            (keys,),
         )
     ).fetchall()
     return [r[0] for r in rows]

@@ -121,7 +121,10 @@ class Resolver:
             self._cache[key] = (active[key]["record_version"], record)
         await self._index_and_score(conn, changed, linked)
         assignment = await self._recluster(conn, changed)
-        await self._activity(conn, incoming, active, set(stored), withdrawn + retracted)
+        suppressed = [k for k in applied if k not in active]  # opted out (or out) at this version
+        await self._activity(
+            conn, incoming, active, set(stored), withdrawn + retracted + suppressed
+        )
         return Applied(assignment, incoming)
 
     async def _index_and_score(
@@ -183,11 +186,11 @@ class Resolver:
         )
         await graph.write_contacts(conn, [_contact_row(c) for c in incoming.contacts])
         await graph.write_outcomes(conn, [_outcome_row(o) for o in incoming.outcomes])
-        # activity arriving after its record's withdrawal or retraction goes too, and so does a
-        # relation to a withdrawn or retracted record (whatever the order of arrival)
+        # activity of a record withdrawn, retracted or opted out goes (whichever arrived first),
+        # and so does a relation to such a record
         touched = {a["record_key"] for a in incoming.contacts + incoming.outcomes}
         touched |= {rel["record_key"] for r in active.values() for rel in r["related"]}
-        late = await graph.tombstoned(conn, sorted(touched))
+        late = await graph.not_linkable(conn, sorted(touched))
         await graph.purge_activity(conn, sorted(set(removed) | set(late)))
         await graph.audit(
             conn,

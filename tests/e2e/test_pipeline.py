@@ -12,6 +12,8 @@ import pytest
 from earlylink.evaluation import evaluate
 from earlylink.settings import PseudonymisationSettings, Settings
 from producers.synthetic.publish import publish_borough
+from producers.synthetic.timeline import BoroughGenerator
+from schemas.models import PersonRecord
 from sink.quality import reconcile
 from tests.conftest import TEST_SECRET, wait_caught_up
 
@@ -48,3 +50,24 @@ def test_borough_end_to_end(
     assert babies > 0 and linked / babies >= 0.95
     found, mothers = quality.families_recovered
     assert mothers > 0 and found / mothers >= 0.95
+
+    # no identifier and no secret in the logs of the whole run
+    logs = Path(pseudo.log_path).read_text(errors="replace")
+    logs += Path(resolve.log_path).read_text(errors="replace")
+    assert len(logs) > 1000
+    identifiers = _identifiers()
+    assert len(identifiers) > 1000
+    leaked = [value for value in identifiers if value in logs]
+    assert leaked == [], f"{len(leaked)} identifiers in the processor logs"
+    assert TEST_SECRET not in logs
+
+
+def _identifiers() -> set[str]:
+    """The borough's NHS numbers, full names and postcodes (regenerated: same seed)."""
+    found: set[str] = set()
+    for event in BoroughGenerator(400, 3).events():
+        if isinstance(event, PersonRecord):
+            found.update(v for v in (event.nhs_number, event.postcode) if v)
+            if event.given_names and event.family_name:
+                found.add(f"{event.given_names} {event.family_name}")
+    return found

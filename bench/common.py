@@ -1,0 +1,70 @@
+"""What the benchmarks share: a throwaway database and topic prefix on the running stack, and
+the processors run as real processes against them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from psycopg import sql
+
+from earlylink.settings import DatabaseSettings, KafkaSettings, ProcessorSettings, Settings
+from earlylink.topics import ensure_topics
+from sink.migrate import migrate
+
+SECRET = "5a" * 32  # a throwaway benchmark secret, never a deployment's
+
+
+@contextmanager
+def scratch(web_port: int = 16090) -> Iterator[Settings]:
+    """Settings with their own topics and database (dropped afterwards)."""
+    base = Settings()
+    run = uuid.uuid4().hex[:6]
+    name = f"bench_{run}"
+    with psycopg.connect(base.database_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    settings = Settings(
+        kafka=KafkaSettings(**{**base.kafka.model_dump(), "topic_prefix": f"bench-{run}"}),
+        database=DatabaseSettings(name=name),
+        processor=ProcessorSettings(web_port=web_port),
+    )
+    ensure_topics(settings.kafka)
+    migrate(settings.database_dsn)
+    try:
+        yield settings
+    finally:
+        with psycopg.connect(base.database_dsn, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def start_processor(settings: Settings, name: str, **extra: str) -> subprocess.Popen[bytes]:
+    """``earlylink run NAME`` for ``settings`` (warnings only in its output)."""
+    env = {
+        **os.environ,
+        "EARLYLINK_KAFKA_TOPIC_PREFIX": settings.kafka.topic_prefix,
+        "EARLYLINK_DATABASE_NAME": settings.database.name,
+        "EARLYLINK_PSEUDONYMISATION_SECRET": SECRET,
+        "EARLYLINK_PROCESSOR_WEB_PORT": str(settings.processor.web_port),
+        **{f"EARLYLINK_PROCESSOR_{k.upper()}": v for k, v in extra.items()},
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "earlylink", "run", name, "--loglevel", "warning"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
