@@ -1,10 +1,19 @@
-"""Run every benchmark in turn (each prints its markdown table)."""
+"""Run every benchmark in turn (each prints its markdown table): the machine's ceilings first,
+then each stage, then the pipeline end to end."""
 
 import sys
 
-from bench import producer_throughput, pseudonymise_throughput, resolver_scaling
+from bench import (
+    ceilings,
+    end_to_end,
+    producer_throughput,
+    pseudonymise_throughput,
+    resolver_scaling,
+)
 
 sys.argv = sys.argv[:1]
+ceilings.main()
 producer_throughput.main()
 pseudonymise_throughput.main()
 resolver_scaling.main()
+end_to_end.main()

@@ -10,26 +10,18 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import subprocess
-import sys
 import time
-import uuid
 
+from bench.common import SECRET, scratch, start_processor, stop
 from earlylink.processors import remaining
-from earlylink.settings import DatabaseSettings, KafkaSettings, Settings
-from earlylink.topics import ensure_topics
 from producers.publisher import Publisher
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
 from schemas.wire import encode
-from sink.migrate import migrate
 from stream_processors.messages import RawMessage
 from stream_processors.pseudonymise.bloom import Encoder
 from stream_processors.pseudonymise.keys import Keyring
 from stream_processors.pseudonymise.stage import Pseudonymiser
-
-SECRET = "5a" * 32
 
 
 def pure_rate(events: list) -> float:  # type: ignore[type-arg]
@@ -50,53 +42,21 @@ def pure_rate(events: list) -> float:  # type: ignore[type-arg]
 
 
 def agent_rate(events: list, batch_size: int) -> float:  # type: ignore[type-arg]
-    base = Settings()
-    run = uuid.uuid4().hex[:6]
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(base.database_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(f"bench_{run}")))
-    settings = Settings(
-        kafka=KafkaSettings(**{**base.kafka.model_dump(), "topic_prefix": f"bench-{run}"}),
-        database=DatabaseSettings(name=f"bench_{run}"),
-    )
-    ensure_topics(settings.kafka)
-    migrate(settings.database_dsn)
-    with Publisher(settings.kafka, settings.kafka.topic("raw")) as publisher:
-        for event in events:
-            publisher.publish(event)
-    env = {
-        **os.environ,
-        "EARLYLINK_KAFKA_TOPIC_PREFIX": f"bench-{run}",
-        "EARLYLINK_DATABASE_NAME": f"bench_{run}",
-        "EARLYLINK_PSEUDONYMISATION_SECRET": SECRET,
-        "EARLYLINK_PROCESSOR_BATCH_SIZE": str(batch_size),
-        "EARLYLINK_PROCESSOR_WEB_PORT": "16099",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "earlylink", "run", "pseudonymise", "--loglevel", "warning"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        topic = settings.kafka.topic("raw")
-        while remaining(settings, "pseudonymise", topic) == len(events):
-            time.sleep(0.05)
-        started = time.perf_counter()
-        while remaining(settings, "pseudonymise", topic) > 0:
-            time.sleep(0.2)
-        return len(events) / (time.perf_counter() - started)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        with psycopg.connect(base.database_dsn, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(f"bench_{run}")
-                )
-            )
+    with scratch(16099) as settings:
+        with Publisher(settings.kafka, settings.kafka.topic("raw")) as publisher:
+            for event in events:
+                publisher.publish(event)
+        proc = start_processor(settings, "pseudonymise", batch_size=str(batch_size))
+        try:
+            topic = settings.kafka.topic("raw")
+            while remaining(settings, "pseudonymise", topic) == len(events):
+                time.sleep(0.05)
+            started = time.perf_counter()
+            while remaining(settings, "pseudonymise", topic) > 0:
+                time.sleep(0.2)
+            return len(events) / (time.perf_counter() - started)
+        finally:
+            stop(proc)
 
 
 def main() -> None:

@@ -42,12 +42,15 @@ def _publish(settings: Settings, events: list, rate: float, sent: list[int]) -> 
             sent[0] += 1
 
 
-def soak(rate: float, minutes: float, every_s: float) -> tuple[list[Sample], float]:
+def soak(
+    rate: float, minutes: float, every_s: float, record_cache: int | None
+) -> tuple[list[Sample], float]:
     """The samples, and the seconds from the first event published to the last committed."""
     families = int(rate * minutes * 60 / 37) + 50  # the borough yields ~38 events per family
     events = BoroughGenerator(families, 23).events()[: int(rate * minutes * 60)]
     with scratch(16094) as settings:
-        procs = {n: start_processor(settings, n) for n in ("pseudonymise", "resolve")}
+        extra = {"record_cache": str(record_cache)} if record_cache else {}
+        procs = {n: start_processor(settings, n, **extra) for n in ("pseudonymise", "resolve")}
         watched = {n: psutil.Process(p.pid) for n, p in procs.items()}
         topics = {"pseudonymise": "raw", "resolve": "pseudonymised"}
         time.sleep(8)  # workers join their groups
@@ -81,9 +84,13 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=300.0, help="offered events/s")
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--every", type=float, default=30.0, help="seconds between samples")
+    parser.add_argument(
+        "--record-cache", type=int, default=None, help="resolver's record cache (default: its)"
+    )
     args = parser.parse_args()
-    samples, took = soak(args.rate, args.minutes, args.every)
-    print(f"\n### Soak: {args.rate:,.0f} events/s offered for {args.minutes:g} min\n")
+    samples, took = soak(args.rate, args.minutes, args.every, args.record_cache)
+    cache = f", resolver record cache {args.record_cache:,}" if args.record_cache else ""
+    print(f"\n### Soak: {args.rate:,.0f} events/s offered for {args.minutes:g} min{cache}\n")
     print("| t (s) | published | pseudonymise RSS MiB | resolve RSS MiB | lag p / r | p99 s |")
     print("| --- | --- | --- | --- | --- | --- |")
     for s in samples:
@@ -97,7 +104,7 @@ def main() -> None:
     worst = max((s.p99_s for s in samples if s.p99_s is not None), default=None)
     print(
         f"\n{last.published:,} events in {took:.0f}s ({last.published / took:,.0f} events/s"
-        " published to committed); memory pseudonymise {first.rss_mib['pseudonymise']:.0f} -> "
+        f" published to committed); memory pseudonymise {first.rss_mib['pseudonymise']:.0f} -> "
         f"{last.rss_mib['pseudonymise']:.0f} MiB, resolve {first.rss_mib['resolve']:.0f} -> "
         f"{last.rss_mib['resolve']:.0f} MiB; max lag "
         f"{max(sum(s.lag.values()) for s in samples):,}; worst sampled p99 "

@@ -120,6 +120,7 @@ class ProcessorSettings(BaseSettings):
     web_port: int = 6066
     model_path: Path | None = None  # resolver model file; default: the shipped model
     block_cap: int = 100  # blocking keys shared by more records than this are skipped
+    record_cache: int = 300_000  # resolver: decoded records kept in memory (~3 KiB each)
     wait_for_services_s: float = 300.0  # at start: how long to wait for Kafka and PostgreSQL
 
 

@@ -34,7 +34,27 @@ LATENCY = Histogram(
     "earlylink_end_to_end_latency_seconds",
     "Raw event produced to Kafka -> committed in PostgreSQL by this stage",
     ["stage"],
-    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
+    buckets=(
+        0.025,
+        0.05,
+        0.075,
+        0.1,
+        0.15,
+        0.2,
+        0.3,
+        0.4,
+        0.5,
+        0.75,
+        1,
+        1.5,
+        2,
+        3,
+        5,
+        10,
+        30,
+        60,
+        300,
+    ),
 )
 LAST_COMMIT = Gauge(
     "earlylink_last_commit_timestamp_seconds", "When this stage last committed a batch", ["stage"]

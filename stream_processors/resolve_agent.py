@@ -29,13 +29,13 @@ from stream_processors.messages import RawMessage, next_offsets
 from stream_processors.metrics import observe_batch, serve
 from stream_processors.output import BatchProducer
 from stream_processors.resolve.batch import Incoming, recluster, score_changed, sort_batch
+from stream_processors.resolve.cache import RecordCache
 from stream_processors.resolve.cluster import Assignment
 from stream_processors.resolve.model import Model, load_model
 from stream_processors.resolve.records import LinkRecord, from_pseudo
 
 log = logging.getLogger(__name__)
 PSEUDO_TYPES = ("PseudoRecord", "PseudoActivity")
-CACHE_RECORDS = 300_000  # decoded records kept in memory (about 1 GiB at most)
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class Resolver:
         self.contracts = contracts
         self.model = model
         self.group = f"{settings.kafka.topic_prefix}-resolve"
-        self._cache: dict[str, tuple[int, LinkRecord]] = {}
+        self._cache = RecordCache(settings.processor.record_cache)
 
     def decode_all(self, batch: list[RawMessage]) -> Incoming:
         decoded = []
@@ -77,12 +77,16 @@ class Resolver:
     async def load(self, conn: graph.Conn, keys: Iterable[str]) -> dict[str, LinkRecord]:
         """Active records by key, decoding only those not cached at their current version."""
         versions = await graph.active_versions(conn, keys)
-        missing = [k for k, v in versions.items() if self._cache.get(k, (None,))[0] != v]
+        found: dict[str, LinkRecord] = {}
+        for key, version in versions.items():
+            cached = self._cache.get(key, version)
+            if cached is not None:
+                found[key] = cached
+        missing = [k for k in versions if k not in found]
         for key, (version, payload) in (await graph.payloads(conn, missing)).items():
-            if len(self._cache) >= CACHE_RECORDS:
-                self._cache.pop(next(iter(self._cache)))  # oldest entry out
-            self._cache[key] = (version, self.link_record(payload))
-        return {k: self._cache[k][1] for k in versions if k in self._cache}
+            found[key] = self.link_record(payload)
+            self._cache.put(key, version, found[key])
+        return found
 
     def link_record(self, payload: bytes) -> LinkRecord:
         return from_pseudo(decode(payload, self.contracts).record)
@@ -118,7 +122,7 @@ class Resolver:
         changed = sorted(set(applied) | set(withdrawn) | set(retracted))
         linked = {k: from_pseudo(r) for k, r in active.items()}
         for key, record in linked.items():
-            self._cache[key] = (active[key]["record_version"], record)
+            self._cache.put(key, active[key]["record_version"], record)
         await self._index_and_score(conn, changed, linked)
         assignment = await self._recluster(conn, changed)
         suppressed = [k for k in applied if k not in active]  # opted out (or out) at this version

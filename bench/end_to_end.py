@@ -1,0 +1,143 @@
+"""End to end on this machine: raw event in Kafka -> linked in PostgreSQL, with both processors
+as real processes on the running stack (Kafka and PostgreSQL on the same two cores).
+
+1. Sustained throughput: a backlog of the borough's first events is published, the processors
+   are started, and the rate is taken from their first commit until the resolver has caught up.
+2. Latency at fixed offered rates: the borough's next events are published at 100, 1,000 and
+   5,000 events/s for a fixed time each (waiting for the pipeline to drain in between);
+   p50/p95/p99 come from the resolver's end-to-end latency histogram (raw produce -> committed
+   in the graph) over that phase only, interpolated within buckets as Prometheus does.
+
+``python -m bench.end_to_end [--backlog N] [--seconds S]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import urllib.request
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from bench.common import scratch, start_processor, stop
+from earlylink.processors import remaining
+from earlylink.settings import Settings
+from producers.pacing import paced
+from producers.publisher import Publisher
+from producers.synthetic.timeline import BoroughGenerator
+from stream_processors.app import WEB_PORT_OFFSET
+
+STAGES = {"pseudonymise": "raw", "resolve": "pseudonymised"}
+
+
+def _left(settings: Settings) -> int:
+    return sum(remaining(settings, n, settings.kafka.topic(t)) for n, t in STAGES.items())
+
+
+def _drain(settings: Settings, timeout_s: float) -> float:
+    started = time.monotonic()
+    while _left(settings) and time.monotonic() - started < timeout_s:
+        time.sleep(0.2)
+    return time.monotonic() - started
+
+
+def _buckets(settings: Settings) -> dict[float, float]:
+    port = settings.processor.web_port + WEB_PORT_OFFSET["resolve"]
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as response:
+        text = response.read().decode()
+    out: dict[float, float] = {}
+    for family in text_string_to_metric_families(text):
+        if family.name == "earlylink_end_to_end_latency_seconds":
+            for s in family.samples:
+                if s.name.endswith("_bucket") and s.labels.get("stage") == "resolve":
+                    out[float(s.labels["le"])] = s.value
+    return out
+
+
+def quantile(q: float, before: dict[float, float], after: dict[float, float]) -> float | None:
+    """The q-quantile of the observations made between two scrapes of a histogram."""
+    bounds = sorted(after)
+    cumulative = [after[b] - before.get(b, 0.0) for b in bounds]
+    total = cumulative[-1]
+    if total <= 0:
+        return None
+    target, lower, below = q * total, 0.0, 0.0
+    for bound, count in zip(bounds, cumulative, strict=True):
+        if count >= target:
+            if bound == float("inf"):
+                return lower
+            return lower + (bound - lower) * (target - below) / max(count - below, 1e-9)
+        lower, below = bound, count
+    return None
+
+
+def throughput(settings: Settings, backlog: list) -> tuple[float, float]:  # type: ignore[type-arg]
+    """(events/s end to end, seconds) for a published backlog."""
+    with Publisher(settings.kafka, settings.kafka.topic("raw")) as publisher:
+        for event in backlog:
+            publisher.publish(event)
+    total = _left(settings)
+    while _left(settings) == total:
+        time.sleep(0.02)
+    started = time.monotonic()
+    _drain(settings, 3600)
+    took = time.monotonic() - started
+    return len(backlog) / took, took
+
+
+def fixed_rate(settings: Settings, events: list, rate: float) -> dict[str, float | None]:  # type: ignore[type-arg]
+    before = _buckets(settings)
+    started = time.monotonic()
+    with Publisher(settings.kafka, settings.kafka.topic("raw")) as publisher:
+        for event in paced(events, len(events), rate, f"{rate:,.0f}/s", show=False):
+            publisher.publish(event)
+    offered = len(events) / (time.monotonic() - started)
+    lag_at_end = _left(settings)
+    drained = _drain(settings, 900)
+    after = _buckets(settings)
+    result: dict[str, float | None] = {
+        f"p{int(q * 100)}": quantile(q, before, after) for q in (0.5, 0.95, 0.99)
+    }
+    return {**result, "offered": offered, "lag_at_end": lag_at_end, "drain_s": drained}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--backlog", type=int, default=50_000, help="events for the throughput")
+    parser.add_argument("--seconds", type=float, default=30.0, help="per offered rate")
+    parser.add_argument("--rates", default="100,1000,5000")
+    args = parser.parse_args()
+    rates = [float(r) for r in args.rates.split(",")]
+    wanted = args.backlog + int(sum(rates) * args.seconds)
+    events = BoroughGenerator(wanted // 36 + 100, 31).events()[:wanted]
+    backlog, rest = events[: args.backlog], events[args.backlog :]
+    rows = []
+    with scratch(16092) as settings:
+        procs = {n: start_processor(settings, n) for n in STAGES}
+        try:
+            rate, took = throughput(settings, backlog)
+            for offered in rates:
+                n = int(offered * args.seconds)
+                chunk, rest = rest[:n], rest[n:]
+                rows.append((offered, fixed_rate(settings, chunk, offered)))
+        finally:
+            for proc in procs.values():
+                stop(proc)
+    print("\n### End to end (raw in Kafka -> linked in PostgreSQL), both processors\n")
+    print("| measure | value |\n| --- | --- |")
+    print(
+        f"| sustained throughput, {len(backlog):,}-event backlog |"
+        f" {rate:,.0f} events/s ({took:.0f} s) |"
+    )
+    print("\n| offered events/s | achieved | p50 s | p95 s | p99 s | lag at end | drained in s |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for offered, r in rows:
+        cells = [f"{r[k]:.3f}" if r[k] is not None else "-" for k in ("p50", "p95", "p99")]
+        print(
+            f"| {offered:,.0f} | {r['offered']:,.0f} | {' | '.join(cells)} |"
+            f" {r['lag_at_end']:,.0f} | {r['drain_s']:.1f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
