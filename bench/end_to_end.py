@@ -106,6 +106,9 @@ def main() -> None:
     parser.add_argument("--backlog", type=int, default=50_000, help="events for the throughput")
     parser.add_argument("--seconds", type=float, default=30.0, help="per offered rate")
     parser.add_argument("--rates", default="100,1000,5000")
+    parser.add_argument(
+        "--within", default=None, help="processors' batch_within_s (default: theirs)"
+    )
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
     wanted = args.backlog + int(sum(rates) * args.seconds)
@@ -113,7 +116,8 @@ def main() -> None:
     backlog, rest = events[: args.backlog], events[args.backlog :]
     rows = []
     with scratch(16092) as settings:
-        procs = {n: start_processor(settings, n) for n in STAGES}
+        extra = {"batch_within_s": args.within} if args.within else {}
+        procs = {n: start_processor(settings, n, **extra) for n in STAGES}
         try:
             rate, took = throughput(settings, backlog)
             for offered in rates:

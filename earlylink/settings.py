@@ -116,7 +116,7 @@ class ProcessorSettings(BaseSettings):
     model_config = _config("EARLYLINK_PROCESSOR_")
 
     batch_size: int = 500
-    batch_within_s: float = 0.5
+    batch_within_s: float = 0.2  # p99 0.47 s at 100 events/s (0.5 gave 1.1 s); same throughput
     web_port: int = 6066
     model_path: Path | None = None  # resolver model file; default: the shipped model
     block_cap: int = 100  # blocking keys shared by more records than this are skipped
