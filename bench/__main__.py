@@ -4,6 +4,7 @@ then each stage, then the pipeline end to end."""
 import sys
 
 from bench import (
+    backfill,
     ceilings,
     end_to_end,
     producer_throughput,
@@ -17,3 +18,4 @@ producer_throughput.main()
 pseudonymise_throughput.main()
 resolver_scaling.main()
 end_to_end.main()
+backfill.main()

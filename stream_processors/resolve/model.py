@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ class Model:
     tf_min_u: float = 1e-5
     notes: str = ""
 
-    @property
+    @cached_property
     def version(self) -> str:
         """A content hash: two models with the same numbers have the same version."""
         return hashlib.sha256(json.dumps(self.to_json(), sort_keys=True).encode()).hexdigest()[:12]
