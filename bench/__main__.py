@@ -5,6 +5,7 @@ import sys
 
 from bench import (
     backfill,
+    batch_vs_stream,
     ceilings,
     end_to_end,
     producer_throughput,
@@ -18,4 +19,5 @@ producer_throughput.main()
 pseudonymise_throughput.main()
 resolver_scaling.main()
 end_to_end.main()
+batch_vs_stream.main()
 backfill.main()
