@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from confluent_kafka import Consumer, TopicPartition
 
+from earlylink.progress import high_watermark
 from earlylink.settings import Settings
 from sink.offsets import committed_offsets
 
@@ -47,7 +48,7 @@ def lag_rows(settings: Settings) -> list[LagRow]:
             done = committed_offsets(settings.database_dsn, group, topic)
             metadata = consumer.list_topics(topic, timeout=10)
             for partition in sorted(metadata.topics[topic].partitions):
-                _, end = consumer.get_watermark_offsets(TopicPartition(topic, partition), 10)
+                end = high_watermark(consumer, topic, partition)
                 committed = done.get(partition, 0)
                 age = _age(consumer, topic, partition, committed) if committed < end else 0.0
                 rows.append(LagRow(group, topic, partition, committed, end, age))

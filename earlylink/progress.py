@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from earlylink.settings import KafkaSettings
+
+#: Errors a broker gives while it restarts or elects leaders: worth waiting out.
+TRANSIENT = frozenset(
+    {
+        KafkaError.NOT_LEADER_FOR_PARTITION,
+        KafkaError.LEADER_NOT_AVAILABLE,
+        KafkaError.NOT_COORDINATOR,
+        KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+        KafkaError.REQUEST_TIMED_OUT,
+        KafkaError._TRANSPORT,
+        KafkaError._TIMED_OUT,
+        KafkaError._ALL_BROKERS_DOWN,
+    }
+)
+
+
+def transient(exc: KafkaException) -> bool:
+    """Whether a Kafka error is one a restarting broker gives (retry it)."""
+    error = exc.args[0] if exc.args else None
+    if not isinstance(error, KafkaError):
+        return False
+    return error.retriable() or error.code() in TRANSIENT
 
 
 @dataclass(frozen=True)
@@ -36,11 +59,23 @@ def end_offsets(kafka: KafkaSettings, topic: str) -> dict[int, int]:
         partitions = sorted(metadata.topics[topic].partitions)
         ends: dict[int, int] = {}
         for partition in partitions:
-            _, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
-            ends[partition] = high
+            ends[partition] = high_watermark(consumer, topic, partition)
         return ends
     finally:
         consumer.close()
+
+
+def high_watermark(consumer: Consumer, topic: str, partition: int, patience_s: float = 60) -> int:
+    """End offset of one partition, waiting out a leader election (a broker just restarted)."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            _, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+            return int(high)
+        except KafkaException as exc:
+            if not transient(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def lag_of(committed: dict[int, int], ends: dict[int, int], topic: str) -> list[PartitionLag]:

@@ -1,8 +1,9 @@
-"""Consent withdrawal end to end, on running processors: a child known to two services is linked;
-one service's record is withdrawn; within seconds that record's links, tokens, encodings and
-activity are gone, the person is re-clustered, counts are recomputed and an audit entry says
-what happened, without identifiers. A later event for the record respects the withdrawal, and
-a record opted out at registration is never linked."""
+"""Consent withdrawal and erasure end to end, on running processors: a child known to two
+services is linked; one service's record is withdrawn; within seconds that record's links,
+tokens, encodings and activity are gone, the person is re-clustered, counts are recomputed and
+an audit entry says what happened, without identifiers. A later event for the record respects
+the withdrawal, a record opted out at registration is never linked, and the other record's
+retraction (erasure) removes the person from the graph and the views."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from schemas.models import (
     Envelope,
     Event,
     PersonRecord,
+    RecordRetraction,
+    RetractionReason,
     Role,
     ServiceContact,
 )
@@ -163,3 +166,21 @@ def test_withdrawal_unlinks_purges_and_is_audited_within_seconds(
         wait_caught_up(settings, "pseudonymise", raw, pseudo, 120)
         wait_caught_up(settings, "resolve", pseudonymised, resolve, 120)
         assert _state(conn)["childrens-centre"] == ("SUPPRESSED", False, None, 0, 0, 0)
+
+        # erasure: the other record retracted; the person is gone from the graph and the views
+        _send(
+            settings,
+            [
+                RecordRetraction(
+                    envelope=_env("health-visiting", 1, days=3),
+                    record_id="health-visiting-1",
+                    reason=RetractionReason.ERASURE_REQUEST,
+                )
+            ],
+        )
+        wait_caught_up(settings, "pseudonymise", raw, pseudo, 120)
+        wait_caught_up(settings, "resolve", pseudonymised, resolve, 120)
+        assert _state(conn)["health-visiting"] == ("RETRACTED", False, None, 0, 0, 0)
+        assert conn.execute("SELECT count(*) FROM analytics.persons").fetchone() == (0,)
+        actions = conn.execute("SELECT action, reason FROM audit_log ORDER BY id").fetchall()
+        assert actions[-1] == ("RECORD_RETRACTED", "ERASURE_REQUEST")
