@@ -11,6 +11,7 @@ from bench import (
     producer_throughput,
     pseudonymise_throughput,
     resolver_scaling,
+    workers,
 )
 
 sys.argv = sys.argv[:1]
@@ -19,5 +20,6 @@ producer_throughput.main()
 pseudonymise_throughput.main()
 resolver_scaling.main()
 end_to_end.main()
+workers.main()
 batch_vs_stream.main()
 backfill.main()

@@ -2,7 +2,8 @@
 as real processes on the running stack (Kafka and PostgreSQL on the same two cores).
 
 1. Sustained throughput: a backlog of the borough's first events is published, the processors
-   are started, and the rate is taken from their first commit until the resolver has caught up.
+   are started, and the rate is taken from their first commit until the resolver has caught up;
+   the CPU time each process used meanwhile, per event, shows where the two cores went.
 2. Latency at fixed offered rates: the borough's next events are published at 100, 1,000 and
    5,000 events/s for a fixed time each (waiting for the pipeline to drain in between);
    p50/p95/p99 come from the resolver's end-to-end latency histogram (raw produce -> committed
@@ -20,6 +21,7 @@ import urllib.request
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.common import scratch, start_processor, stop
+from bench.cpu import PARTS, CpuMeter
 from earlylink.processors import remaining
 from earlylink.settings import Settings
 from producers.pacing import paced
@@ -34,10 +36,12 @@ def _left(settings: Settings) -> int:
     return sum(remaining(settings, n, settings.kafka.topic(t)) for n, t in STAGES.items())
 
 
-def _drain(settings: Settings, timeout_s: float) -> float:
+def _drain(settings: Settings, timeout_s: float, meter: CpuMeter | None = None) -> float:
     started = time.monotonic()
     while _left(settings) and time.monotonic() - started < timeout_s:
-        time.sleep(0.2)
+        if meter is not None:
+            meter.sample()
+        time.sleep(0.5)  # each probe starts two Kafka clients: often would skew the figures
     return time.monotonic() - started
 
 
@@ -71,18 +75,21 @@ def quantile(q: float, before: dict[float, float], after: dict[float, float]) ->
     return None
 
 
-def throughput(settings: Settings, backlog: list) -> tuple[float, float]:  # type: ignore[type-arg]
-    """(events/s end to end, seconds) for a published backlog."""
+def throughput(settings: Settings, backlog: list) -> tuple[float, float, dict[str, float]]:  # type: ignore[type-arg]
+    """(events/s end to end, seconds, CPU µs per event by process) for a published backlog."""
     with Publisher(settings.kafka, settings.kafka.topic("raw")) as publisher:
         for event in backlog:
             publisher.publish(event)
     total = _left(settings)
     while _left(settings) == total:
         time.sleep(0.02)
+    meter = CpuMeter()
+    meter.start()
     started = time.monotonic()
-    _drain(settings, 3600)
+    _drain(settings, 3600, meter)
     took = time.monotonic() - started
-    return len(backlog) / took, took
+    used = meter.stop()
+    return len(backlog) / took, took, {p: used[p] / len(backlog) * 1e6 for p in PARTS}
 
 
 def fixed_rate(settings: Settings, events: list, rate: float) -> dict[str, float | None]:  # type: ignore[type-arg]
@@ -103,7 +110,7 @@ def fixed_rate(settings: Settings, events: list, rate: float) -> dict[str, float
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backlog", type=int, default=50_000, help="events for the throughput")
+    parser.add_argument("--backlog", type=int, default=150_000, help="events for the throughput")
     parser.add_argument("--seconds", type=float, default=30.0, help="per offered rate")
     parser.add_argument("--rates", default="100,1000,5000")
     parser.add_argument(
@@ -119,7 +126,7 @@ def main() -> None:
         extra = {"batch_within_s": args.within} if args.within else {}
         procs = {n: start_processor(settings, n, **extra) for n in STAGES}
         try:
-            rate, took = throughput(settings, backlog)
+            rate, took, cpu = throughput(settings, backlog)
             for offered in rates:
                 n = int(offered * args.seconds)
                 chunk, rest = rest[:n], rest[n:]
@@ -132,6 +139,11 @@ def main() -> None:
     print(
         f"| sustained throughput, {len(backlog):,}-event backlog |"
         f" {rate:,.0f} events/s ({took:.0f} s) |"
+    )
+    print(
+        "| CPU per event meanwhile (µs) | "
+        + ", ".join(f"{part} {us:,.0f}" for part, us in cpu.items())
+        + f"; all {sum(cpu.values()):,.0f} (two cores give {2e6 / rate:,.0f} per event) |"
     )
     print("\n| offered events/s | achieved | p50 s | p95 s | p99 s | lag at end | drained in s |")
     print("| --- | --- | --- | --- | --- | --- | --- |")

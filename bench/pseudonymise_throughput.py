@@ -62,7 +62,7 @@ def agent_rate(events: list, batch_size: int) -> float:  # type: ignore[type-arg
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--families", type=int, default=5_000)
-    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--batch-size", type=int, default=1000)
     args = parser.parse_args()
     events = BoroughGenerator(args.families, 7).events()
     print(f"\n### Pseudonymise stage ({len(events):,} events, {args.families:,} families)\n")
