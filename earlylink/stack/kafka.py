@@ -41,6 +41,17 @@ logger.org.level = warn
 """
 
 
+def new_cluster_id(raw: bytes | None = None) -> str:
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (may start with -)."""
+    return base64.urlsafe_b64encode(raw or uuid.uuid4().bytes).decode().rstrip("=")
+
+
+def format_args(cluster_id: str, config: Path) -> list[str]:
+    """StorageTool arguments; ``--cluster-id=`` keeps an id starting with '-' from being read as
+    an option (one id in 64 did, and the first start failed)."""
+    return ["format", "--standalone", f"--cluster-id={cluster_id}", f"--config={config}"]
+
+
 @dataclass(frozen=True)
 class KafkaNode:
     """The local broker's files and process."""
@@ -148,17 +159,8 @@ class KafkaNode:
         """Format the KRaft log directory once (standalone controller)."""
         if (self.home / "data" / "meta.properties").exists():
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         run_checked(
-            self.java(
-                "kafka.tools.StorageTool",
-                "format",
-                "--standalone",
-                "-t",
-                cluster_id,
-                "-c",
-                str(config),
-            ),
+            self.java("kafka.tools.StorageTool", *format_args(new_cluster_id(), config)),
             what="formatting Kafka storage",
             timeout_s=120,
         )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import psycopg
+from pathlib import Path
 
-from earlylink.settings import Settings
+import psycopg
+import pytest
+
+from earlylink.settings import PathSettings, Settings
 from earlylink.stack import LocalStack
 from sink.migrate import migrate
 
@@ -23,3 +26,19 @@ def test_migrations_repeat_without_change(live_settings: Settings) -> None:
     with psycopg.connect(live_settings.database_dsn) as conn:
         count = conn.execute("SELECT count(*) FROM schema_migrations").fetchone()
     assert count is not None and count[0] >= 1
+
+
+def test_storage_formats_with_a_cluster_id_starting_with_a_dash(
+    stack: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One random cluster id in 64 starts with '-'; the real StorageTool must still take it."""
+    from earlylink.stack import kafka as kafka_module
+
+    dashed = kafka_module.new_cluster_id(b"\xfb" + bytes(15))
+    assert dashed.startswith("-")
+    monkeypatch.setattr(kafka_module, "new_cluster_id", lambda: dashed)
+    paths = PathSettings(cache_dir=stack.paths.cache_dir, state_dir=tmp_path)
+    node = kafka_module.KafkaNode(paths, stack.stack, stack.kafka)
+    node.format_storage(node.configure())
+    meta = (tmp_path / "kafka" / "data" / "meta.properties").read_text()
+    assert f"cluster.id={dashed}" in meta
