@@ -229,3 +229,12 @@ def wait_caught_up(
             pytest.fail(f"{name} exited:\n{proc.log_path.read_text()[-4000:]}")
         time.sleep(0.5)
     pytest.fail(f"{name} still {left} behind:\n{proc.log_path.read_text()[-4000:]}")
+
+
+def wait_pipeline_caught_up(
+    settings: Settings, pseudo: Any, resolve: Any, timeout_s: float = 180
+) -> None:
+    """Wait until both stages have committed everything published so far (raw, then
+    pseudonymised: the resolver's input is complete only once the pseudonymiser is done)."""
+    wait_caught_up(settings, "pseudonymise", settings.kafka.topic("raw"), pseudo, timeout_s)
+    wait_caught_up(settings, "resolve", settings.kafka.topic("pseudonymised"), resolve, timeout_s)

@@ -15,7 +15,7 @@ from producers.synthetic.publish import publish_borough
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.models import PersonRecord
 from sink.quality import reconcile
-from tests.conftest import TEST_SECRET, wait_caught_up
+from tests.conftest import TEST_SECRET, wait_pipeline_caught_up
 
 
 def test_borough_end_to_end(
@@ -29,8 +29,7 @@ def test_borough_end_to_end(
     resolve = run_processor("resolve", settings)
     result = publish_borough(settings, 400, 3, 0, tmp_path, show_progress=False)
     assert result.failed == 0
-    wait_caught_up(settings, "pseudonymise", settings.kafka.topic("raw"), pseudo, 300)
-    wait_caught_up(settings, "resolve", settings.kafka.topic("pseudonymised"), resolve, 300)
+    wait_pipeline_caught_up(settings, pseudo, resolve, 300)
 
     assert all(r.balanced for r in reconcile(settings.database_dsn))
     monkeypatch.setenv("EARLYLINK_PSEUDONYMISATION_SECRET", TEST_SECRET)

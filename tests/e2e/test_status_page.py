@@ -12,7 +12,7 @@ from typing import Any
 from earlylink.settings import Settings
 from producers.synthetic.publish import publish_borough
 from stream_processors.app import WEB_PORT_OFFSET
-from tests.conftest import wait_caught_up
+from tests.conftest import wait_pipeline_caught_up
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -49,8 +49,7 @@ def test_status_page_draws_live_charts(
     pseudo = run_processor("pseudonymise", settings)
     resolve = run_processor("resolve", settings)
     publish_borough(settings, 60, 4, 0, tmp_path, show_progress=False)
-    wait_caught_up(settings, "pseudonymise", settings.kafka.topic("raw"), pseudo)
-    wait_caught_up(settings, "resolve", settings.kafka.topic("pseudonymised"), resolve)
+    wait_pipeline_caught_up(settings, pseudo, resolve)
 
     url = f"http://127.0.0.1:{settings.processor.web_port + WEB_PORT_OFFSET['resolve']}/status"
     dom = _chromium(["--dump-dom", url], tmp_path / "profile-dom")

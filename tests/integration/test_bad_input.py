@@ -28,7 +28,7 @@ from schemas.models import (
 )
 from schemas.wire import encode
 from sink.quality import reconcile
-from tests.conftest import wait_caught_up
+from tests.conftest import wait_pipeline_caught_up
 
 SOURCE = "outside-producer"
 WHEN = dt.datetime(2025, 6, 2, 9, tzinfo=dt.UTC)
@@ -130,8 +130,7 @@ def test_outside_producer_bad_input_is_accounted_for(
     for name, data in sent:
         producer.produce(raw, value=data, key=f"outside|{name}".encode())
     assert producer.flush(60) == 0
-    wait_caught_up(settings, "pseudonymise", raw, pseudo, 180)
-    wait_caught_up(settings, "resolve", settings.kafka.topic("pseudonymised"), resolve, 180)
+    wait_pipeline_caught_up(settings, pseudo, resolve, 180)
 
     # every message in the ledger once; per source, received = pseudonymised + suppressed + dead
     rows = reconcile(settings.database_dsn)

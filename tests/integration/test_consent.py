@@ -30,7 +30,7 @@ from schemas.models import (
     Role,
     ServiceContact,
 )
-from tests.conftest import wait_caught_up
+from tests.conftest import wait_pipeline_caught_up
 
 CHILD = {
     "given_names": "Tallulah",
@@ -74,6 +74,12 @@ def _send(settings: Settings, events: list[Event]) -> None:
             publisher.publish(event)
 
 
+def _deliver(settings: Settings, events: list[Event], pseudo: Any, resolve: Any) -> None:
+    """Publish and wait until both stages have committed the events."""
+    _send(settings, events)
+    wait_pipeline_caught_up(settings, pseudo, resolve, 120)
+
+
 def _state(conn: psycopg.Connection[Any]) -> dict[str, tuple[Any, ...]]:
     """Per source: (state, has payload, person or None, block keys, edges, contacts)."""
     rows = conn.execute(
@@ -93,8 +99,7 @@ def test_withdrawal_unlinks_purges_and_is_audited_within_seconds(
     settings = fresh_settings
     pseudo = run_processor("pseudonymise", settings)
     resolve = run_processor("resolve", settings)
-    raw, pseudonymised = settings.kafka.topic("raw"), settings.kafka.topic("pseudonymised")
-    _send(
+    _deliver(
         settings,
         [
             _record("health-visiting"),
@@ -104,9 +109,9 @@ def test_withdrawal_unlinks_purges_and_is_audited_within_seconds(
             _contact("childrens-centre", 1),
             _contact("early-education", 1),
         ],
+        pseudo,
+        resolve,
     )
-    wait_caught_up(settings, "pseudonymise", raw, pseudo, 120)
-    wait_caught_up(settings, "resolve", pseudonymised, resolve, 120)
     with psycopg.connect(settings.database_dsn, autocommit=True) as conn:
         before = _state(conn)
         hv, cc = before["health-visiting"], before["childrens-centre"]
@@ -156,19 +161,19 @@ def test_withdrawal_unlinks_purges_and_is_audited_within_seconds(
         assert persons == (1,)  # recomputed: one record left in the person
 
         # a later version of the withdrawn record, and new activity for it, stay out
-        _send(
+        _deliver(
             settings,
             [
                 _record("childrens-centre", record_version=2, days=2),
                 _contact("childrens-centre", 2),
             ],
+            pseudo,
+            resolve,
         )
-        wait_caught_up(settings, "pseudonymise", raw, pseudo, 120)
-        wait_caught_up(settings, "resolve", pseudonymised, resolve, 120)
         assert _state(conn)["childrens-centre"] == ("SUPPRESSED", False, None, 0, 0, 0)
 
         # erasure: the other record retracted; the person is gone from the graph and the views
-        _send(
+        _deliver(
             settings,
             [
                 RecordRetraction(
@@ -177,9 +182,9 @@ def test_withdrawal_unlinks_purges_and_is_audited_within_seconds(
                     reason=RetractionReason.ERASURE_REQUEST,
                 )
             ],
+            pseudo,
+            resolve,
         )
-        wait_caught_up(settings, "pseudonymise", raw, pseudo, 120)
-        wait_caught_up(settings, "resolve", pseudonymised, resolve, 120)
         assert _state(conn)["health-visiting"] == ("RETRACTED", False, None, 0, 0, 0)
         assert conn.execute("SELECT count(*) FROM analytics.persons").fetchone() == (0,)
         actions = conn.execute("SELECT action, reason FROM audit_log ORDER BY id").fetchall()

@@ -32,7 +32,7 @@ from earlylink.stack import LocalStack
 from producers.synthetic.publish import PublishResult, publish_borough
 from sink.quality import reconcile
 from stream_processors.app import WEB_PORT_OFFSET
-from tests.conftest import processor_env, wait_caught_up
+from tests.conftest import processor_env, wait_pipeline_caught_up
 from tests.integration.test_resolve_order import _resolve
 
 FAMILIES, SEED, RATE = 120, 17, 150.0  # ~4,600 events over ~30 s
@@ -137,8 +137,7 @@ def _run_clean(settings: Settings, run_processor: Callable[..., Any], folder: Pa
     resolve = run_processor("resolve", settings)
     result = publish_borough(settings, FAMILIES, SEED, 0, folder, show_progress=False)
     assert result.failed == 0
-    wait_caught_up(settings, "pseudonymise", settings.kafka.topic("raw"), pseudo, 300)
-    wait_caught_up(settings, "resolve", settings.kafka.topic("pseudonymised"), resolve, 300)
+    wait_pipeline_caught_up(settings, pseudo, resolve, 300)
     return result
 
 
@@ -189,8 +188,7 @@ def test_kills_and_restarts_under_load_lose_nothing(
 
     for proc in (pseudo, resolve):
         proc.check()
-    wait_caught_up(settings, "pseudonymise", settings.kafka.topic("raw"), pseudo.proc, 300)
-    wait_caught_up(settings, "resolve", settings.kafka.topic("pseudonymised"), resolve.proc, 300)
+    wait_pipeline_caught_up(settings, pseudo.proc, resolve.proc, 300)
     recovered = time.monotonic()
     pseudo.stop()
     resolve.stop()
