@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 import psycopg
 from psycopg import sql
 
+from earlylink.processors import remaining
 from earlylink.settings import DatabaseSettings, KafkaSettings, ProcessorSettings, Settings
 from earlylink.topics import ensure_topics
 from sink.migrate import migrate
@@ -68,3 +70,33 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+def drain_rate(
+    settings: Settings,
+    stage: str,
+    topic: str,
+    workers: int = 1,
+    web_port: int = 16200,
+    **extra: str,
+) -> float:
+    """events/s for ``workers`` processes of ``stage`` draining ``topic``'s published backlog,
+    from their first commit to their last (``extra``: processor settings, e.g. batch_size)."""
+    name = settings.kafka.topic(topic)
+    total = remaining(settings, stage, name)
+    procs = [
+        start_processor(settings, stage, web_port=str(web_port + 10 * i), **extra)
+        for i in range(workers)
+    ]
+    try:
+        while remaining(settings, stage, name) == total:
+            time.sleep(0.05)
+        started = time.monotonic()
+        while remaining(settings, stage, name) > 0:
+            if any(p.poll() is not None for p in procs):
+                raise RuntimeError(f"a {stage} worker exited while draining")
+            time.sleep(0.1)
+        return total / (time.monotonic() - started)
+    finally:
+        for proc in procs:
+            stop(proc)

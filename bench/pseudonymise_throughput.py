@@ -12,8 +12,7 @@ import argparse
 import datetime as dt
 import time
 
-from bench.common import SECRET, scratch, start_processor, stop
-from earlylink.processors import remaining
+from bench.common import SECRET, drain_rate, scratch
 from producers.publisher import Publisher
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
@@ -46,17 +45,7 @@ def agent_rate(events: list, batch_size: int) -> float:  # type: ignore[type-arg
         with Publisher(settings.kafka, settings.kafka.topic("raw")) as publisher:
             for event in events:
                 publisher.publish(event)
-        proc = start_processor(settings, "pseudonymise", batch_size=str(batch_size))
-        try:
-            topic = settings.kafka.topic("raw")
-            while remaining(settings, "pseudonymise", topic) == len(events):
-                time.sleep(0.05)
-            started = time.perf_counter()
-            while remaining(settings, "pseudonymise", topic) > 0:
-                time.sleep(0.2)
-            return len(events) / (time.perf_counter() - started)
-        finally:
-            stop(proc)
+        return drain_rate(settings, "pseudonymise", "raw", 1, 16099, batch_size=str(batch_size))
 
 
 def main() -> None:

@@ -11,11 +11,8 @@ its first commit to its last, so the stages are measured one at a time.
 from __future__ import annotations
 
 import argparse
-import subprocess
-import time
 
-from bench.common import scratch, start_processor, stop
-from earlylink.processors import remaining
+from bench.common import drain_rate, scratch
 from earlylink.settings import Settings
 from producers.publisher import Publisher
 from producers.synthetic.timeline import BoroughGenerator
@@ -24,33 +21,14 @@ STAGES = (("pseudonymise", "raw"), ("resolve", "pseudonymised"))
 BASE_PORT = 16200
 
 
-def drain_rate(settings: Settings, stage: str, topic: str, workers: int) -> float:
-    """events/s for ``workers`` processes of ``stage`` draining ``topic``'s backlog."""
-    name = settings.kafka.topic(topic)
-    total = remaining(settings, stage, name)
-    procs: list[subprocess.Popen[bytes]] = [
-        start_processor(settings, stage, web_port=str(BASE_PORT + 10 * i)) for i in range(workers)
-    ]
-    try:
-        while remaining(settings, stage, name) == total:
-            time.sleep(0.05)
-        started = time.monotonic()
-        while remaining(settings, stage, name) > 0:
-            if any(p.poll() is not None for p in procs):
-                raise RuntimeError(f"a {stage} worker exited while draining")
-            time.sleep(0.1)
-        return total / (time.monotonic() - started)
-    finally:
-        for proc in procs:
-            stop(proc)
-
-
 def measure(events: list, workers: int) -> dict[str, float]:  # type: ignore[type-arg]
     with scratch(BASE_PORT) as settings:
         with Publisher(settings.kafka, settings.kafka.topic("raw")) as publisher:
             for event in events:
                 publisher.publish(event)
-        return {stage: drain_rate(settings, stage, topic, workers) for stage, topic in STAGES}
+        return {
+            stage: drain_rate(settings, stage, topic, workers, BASE_PORT) for stage, topic in STAGES
+        }
 
 
 def main() -> None:
