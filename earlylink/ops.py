@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from confluent_kafka import Consumer, TopicPartition
 
-from earlylink.progress import high_watermark
+from earlylink.progress import high_watermark, probe_consumer
 from earlylink.settings import Settings
 from sink.offsets import committed_offsets
 
@@ -32,14 +32,7 @@ class LagRow:
 
 def lag_rows(settings: Settings) -> list[LagRow]:
     """Lag of every earlylink stage on every partition of its input topic."""
-    consumer = Consumer(
-        {
-            **settings.kafka.client_config(),
-            "group.id": "earlylink-lag-probe",
-            "enable.auto.commit": False,
-            "log_level": 0,
-        }
-    )
+    consumer = probe_consumer(settings.kafka, "earlylink-lag-probe")
     rows = []
     try:
         for stage, topic_name in STAGES:

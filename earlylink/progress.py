@@ -44,16 +44,16 @@ class PartitionLag:
         return max(self.end - self.committed, 0)
 
 
+def probe_consumer(kafka: KafkaSettings, group: str = "earlylink-watermarks") -> Consumer:
+    """A quiet consumer that only looks (watermarks, one message): never commits."""
+    return Consumer(
+        {**kafka.client_config(), "group.id": group, "enable.auto.commit": False, "log_level": 0}
+    )
+
+
 def end_offsets(kafka: KafkaSettings, topic: str) -> dict[int, int]:
     """High watermark of every partition of ``topic``."""
-    consumer = Consumer(
-        {
-            **kafka.client_config(),
-            "group.id": "earlylink-watermarks",
-            "enable.auto.commit": False,
-            "log_level": 0,
-        }
-    )
+    consumer = probe_consumer(kafka)
     try:
         metadata = consumer.list_topics(topic, timeout=10)
         partitions = sorted(metadata.topics[topic].partitions)
