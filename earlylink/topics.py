@@ -6,10 +6,12 @@ by source system + source record id so that all events about one record stay in 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin._metadata import TopicMetadata
 from confluent_kafka.cimpl import NewTopic
 
 from earlylink.errors import StackError
@@ -60,4 +62,35 @@ def ensure_topics(kafka: KafkaSettings, specs: list[TopicSpec] | None = None) ->
         except KafkaException as exc:
             if "TOPIC_ALREADY_EXISTS" not in str(exc):
                 raise StackError(f"creating topic {name} failed: {exc}") from exc
-    return [s.name for s in wanted]
+    created = [s.name for s in wanted]
+    wait_for_leaders(admin, created, kafka.partitions)
+    return created
+
+
+def wait_for_leaders(
+    admin: AdminClient, names: list[str], partitions: int, patience_s: float = 60
+) -> None:
+    """Wait until the broker's metadata shows every partition of ``names`` with a leader.
+
+    A creation is acknowledged once the controller has it, before every broker serves it;
+    a consumer that asks in between is told the topic does not exist and (aiokafka) only asks
+    again when its metadata ages out, minutes later."""
+    deadline = time.monotonic() + patience_s
+    pending = list(names)
+    while pending:
+        topics = admin.list_topics(timeout=10).topics
+        pending = [name for name in names if not _served(topics.get(name), partitions)]
+        if not pending:
+            return
+        if time.monotonic() > deadline:
+            raise StackError(
+                f"topics {', '.join(pending)} created but without partition leaders "
+                f"after {patience_s:.0f}s; see `earlylink stack logs kafka`"
+            )
+        time.sleep(0.2)
+
+
+def _served(topic: TopicMetadata | None, partitions: int) -> bool:
+    if topic is None or topic.error is not None or len(topic.partitions) < partitions:
+        return False
+    return all(p.leader >= 0 and p.error is None for p in topic.partitions.values())

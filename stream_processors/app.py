@@ -66,6 +66,9 @@ def make_app(settings: Settings, app_id: str, stage: str) -> faust.App:
         topic_allow_declare=False,
         topic_partitions=kafka.partitions,
         consumer_auto_offset_reset="earliest",
+        # aiokafka refreshes metadata every 5 minutes by default: a topic that was missing when
+        # the worker subscribed (or gained partitions) would sit unread that long.
+        consumer_metadata_max_age_ms=30_000,
         broker_session_timeout=10.0,  # a killed worker's partitions move on within seconds
         broker_heartbeat_interval=2.0,
         producer_acks=-1,

@@ -42,3 +42,24 @@ def test_storage_formats_with_a_cluster_id_starting_with_a_dash(
     node.format_storage(node.configure())
     meta = (tmp_path / "kafka" / "data" / "meta.properties").read_text()
     assert f"cluster.id={dashed}" in meta
+
+
+def test_created_topics_are_served_when_ensure_topics_returns(stack: Settings) -> None:
+    """A processor started right after creation must find its topic (CI once saw one told
+    'not found' and then wait five minutes for aiokafka's next metadata refresh)."""
+    from uuid import uuid4
+
+    from confluent_kafka import Consumer
+
+    from earlylink.topics import TopicSpec, ensure_topics
+
+    name = f"test-served-{uuid4().hex[:8]}"
+    assert ensure_topics(stack.kafka, [TopicSpec(name, 3_600_000, "test")]) == [name]
+    consumer = Consumer({**stack.kafka.client_config(), "group.id": f"{name}-probe"})
+    try:
+        topic = consumer.list_topics(name, timeout=10).topics[name]
+    finally:
+        consumer.close()
+    assert topic.error is None
+    assert len(topic.partitions) == stack.kafka.partitions
+    assert all(p.leader >= 0 for p in topic.partitions.values())
