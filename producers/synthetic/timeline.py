@@ -79,6 +79,7 @@ class BoroughGenerator:
         self.families = build_population(families, self.rng)
         self.plans: list[RecordPlan] = []
         self._record_counter = 0
+        self._events: list[Event] | None = None
         for family in self.families:
             for service in SERVICES:
                 self._plan_family(service, family)
@@ -286,12 +287,20 @@ class BoroughGenerator:
             )
 
     def events(self) -> list[Event]:
-        """Every event of every record, in event-time order (ties broken by event id)."""
-        everything = [event for plan in self.plans for event in self.events_for(plan)]
-        everything.sort(key=lambda e: (e.envelope.event_time, str(e.envelope.event_id)))
-        return everything
+        """Every event of every record, in event-time order (ties broken by event id).
+
+        Made once: generating draws from the seeded generator and marks the plans' flags, so a
+        second pass would give other events and the truth would count flags twice."""
+        if self._events is None:
+            everything = [event for plan in self.plans for event in self.events_for(plan)]
+            everything.sort(key=lambda e: (e.envelope.event_time, str(e.envelope.event_id)))
+            self._events = everything
+        return self._events
 
     def truth(self) -> Iterator[TruthRow]:
+        """The true person and family of every record, with what was done to it (its flags,
+        known once the events are made, so this makes them first)."""
+        self.events()
         for plan in self.plans:
             yield TruthRow(
                 plan.service.code,

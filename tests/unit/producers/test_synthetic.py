@@ -83,6 +83,19 @@ def test_realities_are_present() -> None:
     )
 
 
+def test_truth_asked_first_is_the_truth_of_the_events() -> None:
+    """The flags are known once events are made; asking for the truth first must not give a
+    borough without typos, nor a second pass other events."""
+    first = BoroughGenerator(150, 3)
+    truth_first = list(first.truth())
+    events = first.events()
+    then = BoroughGenerator(150, 3)
+    assert [e.to_avro() for e in events] == [e.to_avro() for e in then.events()]
+    assert truth_first == list(then.truth()) == list(first.truth())
+    assert any(row.flags for row in truth_first)
+    assert first.events() is events
+
+
 def test_placeholder_babies_are_renamed_in_a_later_version() -> None:
     by_record: dict[str, list[PersonRecord]] = {}
     for person in _persons():
