@@ -13,7 +13,30 @@ from typing import Any
 
 import psycopg
 
+from sink.bulk import copy_rows, insert_new
+
 Conn = psycopg.AsyncConnection[tuple[Any, ...]]
+CONTACT_COLUMNS = (
+    "item_key",
+    "record_key",
+    "source_system",
+    "service_code",
+    "activity_code",
+    "contact_type",
+    "contact_date",
+    "location_code",
+    "event_id",
+)
+OUTCOME_COLUMNS = (
+    "item_key",
+    "record_key",
+    "source_system",
+    "tool_code",
+    "domain",
+    "score",
+    "measured_on",
+    "event_id",
+)
 GRAPH_LOCK = 0x67726170  # "grap": one writer of the graph at a time, across workers
 
 
@@ -78,13 +101,11 @@ async def mark_records(
 
 
 async def replace_block_keys(conn: Conn, keys: list[str], tokens: list[tuple[bytes, str]]) -> None:
+    """The blocking index rows of ``keys`` become ``tokens`` (under the graph lock, so after the
+    delete no row of theirs can be there: COPY, with repeats in ``tokens`` dropped)."""
     await conn.execute("DELETE FROM block_keys WHERE record_key = ANY(%s)", (keys,))
     if tokens:
-        async with conn.cursor() as cur:
-            await cur.executemany(
-                "INSERT INTO block_keys (token, record_key) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                tokens,
-            )
+        await copy_rows(conn, "block_keys", ("token", "record_key"), dict.fromkeys(tokens))
 
 
 async def candidates(conn: Conn, tokens: list[bytes], cap: int) -> dict[bytes, list[str]]:
@@ -256,27 +277,13 @@ async def write_relations(conn: Conn, keys: list[str], rows: list[tuple[str, str
 
 
 async def write_contacts(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
-    if rows:
-        async with conn.cursor() as cur:
-            await cur.executemany(
-                """
-                INSERT INTO service_contacts (item_key, record_key, source_system, service_code,
-                    activity_code, contact_type, contact_date, location_code, event_id)
-                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (item_key) DO NOTHING""",
-                rows,
-            )
+    """Contacts not stored yet (by item key; a repeated event is a no-op)."""
+    await insert_new(conn, "service_contacts", CONTACT_COLUMNS, rows)
 
 
 async def write_outcomes(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
-    if rows:
-        async with conn.cursor() as cur:
-            await cur.executemany(
-                """
-                INSERT INTO outcome_measures (item_key, record_key, source_system, tool_code,
-                    domain, score, measured_on, event_id)
-                VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (item_key) DO NOTHING""",
-                rows,
-            )
+    """Outcome measures not stored yet (by item key)."""
+    await insert_new(conn, "outcome_measures", OUTCOME_COLUMNS, rows)
 
 
 async def not_linkable(conn: Conn, keys: list[str]) -> list[str]:

@@ -8,15 +8,24 @@ from typing import Any
 import psycopg
 
 from earlylink.errors import SinkError
+from sink.bulk import insert_new
 from sink.offsets import save_offsets
 from stream_processors.pseudonymise.stage import LedgerEntry
 
-INSERT_ENTRY = """
-INSERT INTO ingest_ledger (topic, kafka_partition, kafka_offset, outcome, reason, event_id,
-    source_system, event_type, event_time, raw_timestamp, fields_present, field_issues)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT (topic, kafka_partition, kafka_offset) DO NOTHING
-"""
+LEDGER_COLUMNS = (
+    "topic",
+    "kafka_partition",
+    "kafka_offset",
+    "outcome",
+    "reason",
+    "event_id",
+    "source_system",
+    "event_type",
+    "event_time",
+    "raw_timestamp",
+    "fields_present",
+    "field_issues",
+)
 
 
 def _row(entry: LedgerEntry, raw_ms: int | None) -> tuple[Any, ...]:
@@ -45,8 +54,9 @@ async def write_ledger(
 ) -> None:
     """Insert ledger rows (replays are no-ops) and advance the group's offsets, atomically."""
     try:
-        async with conn.transaction(), conn.cursor() as cur:
-            await cur.executemany(INSERT_ENTRY, [_row(e, ms) for e, ms in entries])
+        async with conn.transaction():
+            rows = [_row(e, ms) for e, ms in entries]
+            await insert_new(conn, "ingest_ledger", LEDGER_COLUMNS, rows)
             await save_offsets(conn, group, offsets)
     except psycopg.OperationalError:
         raise  # the connection went: retryable as it is (see sink.connection.Durable)

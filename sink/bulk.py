@@ -1,0 +1,60 @@
+"""Bulk row writes with COPY: one round trip and one statement per batch instead of one INSERT
+per row (each pipelined INSERT still costs a parse-bind-execute on the server and a dump in
+psycopg; COPY streams the rows).
+
+- ``copy_rows``: COPY straight into a table, for rows that cannot already be there (the caller
+  deleted them, or holds the lock that makes it the only writer).
+- ``insert_new``: rows that may already be there (replays, duplicate events) go through a
+  session-local staging table, then one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` in
+  the rows' order, so the first of two rows with the same key wins, as with row-by-row inserts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+Conn = psycopg.AsyncConnection[tuple[Any, ...]]
+
+
+def _columns(columns: Sequence[str]) -> sql.Composed:
+    return sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+
+
+async def copy_rows(
+    conn: Conn, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """COPY ``rows`` into ``table`` (``columns`` in row order) inside the caller's transaction."""
+    query = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table), _columns(columns))
+    async with conn.cursor() as cur, cur.copy(query) as copy:
+        for row in rows:
+            await copy.write_row(row)
+
+
+async def insert_new(
+    conn: Conn, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Insert the ``rows`` whose unique key is not in ``table`` yet; the first of duplicates wins.
+
+    The staging table is made on first use in each session (asked every time: a batch that
+    made it and then rolled back took it with it) and emptied by every commit or rollback."""
+    if not rows:
+        return
+    stage = f"stage_{table}"
+    await conn.execute(
+        sql.SQL(
+            "CREATE TEMP TABLE IF NOT EXISTS {} ON COMMIT DELETE ROWS AS "
+            "SELECT {}, 0::bigint AS stage_ord FROM {} WITH NO DATA"
+        ).format(sql.Identifier(stage), _columns(columns), sql.Identifier(table))
+    )
+    await copy_rows(conn, stage, [*columns, "stage_ord"], ((*r, i) for i, r in enumerate(rows)))
+    await conn.execute(
+        sql.SQL(
+            "INSERT INTO {} ({}) SELECT {} FROM {} ORDER BY stage_ord ON CONFLICT DO NOTHING"
+        ).format(sql.Identifier(table), _columns(columns), _columns(columns), sql.Identifier(stage))
+    )
+    # emptied for a second call in this transaction (a commit empties it anyway)
+    await conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(stage)))
