@@ -146,21 +146,19 @@ async def replace_edges(
     edges: list[tuple[str, str, float, dict[str, Any]]],
     model_version: str,
 ) -> None:
-    """Drop every edge touching ``keys`` and store the new ones (both directions)."""
+    """Drop every edge touching ``keys`` and store the new ones (both directions).
+
+    Every new edge touches ``keys`` and the batch holds the graph lock, so after the delete the
+    rows are new: COPY, the last of a pair scored twice winning."""
     await conn.execute("DELETE FROM match_edges WHERE a = ANY(%s) OR b = ANY(%s)", (keys, keys))
-    rows = []
+    rows: dict[tuple[str, str], tuple[str, str, float, str, str]] = {}
     for a, b, weight, evidence in edges:
         text = json.dumps(evidence)
-        rows += [(a, b, weight, text, model_version), (b, a, weight, text, model_version)]
+        rows[(a, b)] = (a, b, weight, text, model_version)
+        rows[(b, a)] = (b, a, weight, text, model_version)
     if rows:
-        async with conn.cursor() as cur:
-            await cur.executemany(
-                "INSERT INTO match_edges (a, b, weight, evidence, model_version)"
-                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (a, b) DO UPDATE SET"
-                " weight = EXCLUDED.weight, evidence = EXCLUDED.evidence,"
-                " model_version = EXCLUDED.model_version",
-                rows,
-            )
+        columns = ("a", "b", "weight", "evidence", "model_version")
+        await copy_rows(conn, "match_edges", columns, rows.values())
 
 
 async def component(conn: Conn, seeds: list[str]) -> list[str]:
@@ -227,11 +225,13 @@ async def write_persons(
 ) -> None:
     """Replace the component's memberships and person rows with the new assignment."""
     await conn.execute("DELETE FROM memberships WHERE record_key = ANY(%s)", (component_keys,))
+    await copy_rows(
+        conn,
+        "memberships",
+        ("record_key", "person_id"),
+        [(k, pid) for pid, members in persons.items() for k in sorted(members)],
+    )
     async with conn.cursor() as cur:
-        await cur.executemany(
-            "INSERT INTO memberships (record_key, person_id) VALUES (%s, %s)",
-            [(k, pid) for pid, members in persons.items() for k in sorted(members)],
-        )
         await cur.executemany(
             "INSERT INTO persons (person_id, record_count) VALUES (%s, %s)"
             " ON CONFLICT (person_id) DO UPDATE SET record_count = EXCLUDED.record_count,"
