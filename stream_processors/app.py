@@ -22,6 +22,7 @@ from faust.types import TP
 from earlylink.settings import KafkaSettings, Settings
 from sink.connection import Durable
 from sink.offsets import stored_offsets
+from stream_processors.fast_delivery import fast_wait_first
 from stream_processors.messages import RawMessage
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,10 @@ class ResumingApp(faust.App):
     faust acks a batch's events when the agent moves on, and also when the agent is torn down
     mid-batch, and commits acked offsets on shutdown, so Kafka's offsets can run ahead of what
     was written. Wherever faust seeks to "the committed offsets" (after every rebalance), this
-    app seeks to the stored ones instead, forwards or backwards."""
+    app seeks to the stored ones instead, forwards or backwards.
+
+    Its fetcher also hands messages over without faust's per-message race when the hand-over
+    need not wait (``stream_processors.fast_delivery``)."""
 
     offsets_dsn: str = ""
 
@@ -109,6 +113,7 @@ class ResumingApp(faust.App):
             return positions
 
         consumer.seek_to_committed = seek_to_stored
+        consumer.wait_first = fast_wait_first(consumer.wait_first, consumer.suspend_flow)
         return consumer
 
 
