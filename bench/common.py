@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import psycopg
@@ -78,10 +78,12 @@ def drain_rate(
     topic: str,
     workers: int = 1,
     web_port: int = 16200,
+    while_draining: Callable[[list[subprocess.Popen[bytes]]], None] | None = None,
     **extra: str,
 ) -> float:
     """events/s for ``workers`` processes of ``stage`` draining ``topic``'s published backlog,
-    from their first commit to their last (``extra``: processor settings, e.g. batch_size)."""
+    from their first commit to their last (``extra``: processor settings, e.g. batch_size;
+    ``while_draining`` is called with the workers once they have begun, e.g. to profile them)."""
     name = settings.kafka.topic(topic)
     total = remaining(settings, stage, name)
     procs = [
@@ -92,6 +94,8 @@ def drain_rate(
         while remaining(settings, stage, name) == total:
             time.sleep(0.05)
         started = time.monotonic()
+        if while_draining is not None:
+            while_draining(procs)
         while remaining(settings, stage, name) > 0:
             if any(p.poll() is not None for p in procs):
                 raise RuntimeError(f"a {stage} worker exited while draining")

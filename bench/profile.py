@@ -15,13 +15,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
-from bench.common import scratch, start_processor, stop
-from earlylink.processors import remaining
-from earlylink.settings import Settings
+from bench.common import drain_rate, scratch
 from producers.publisher import Publisher
 from producers.synthetic.timeline import BoroughGenerator
 
@@ -78,40 +76,33 @@ def summarise(samples: list[tuple[list[str], int]], top: int) -> None:
         print(f"| `{name}` | {n / total:.1%} |")
 
 
-def drain(settings: Settings, stage: str, topic: str, seconds: float, out: Path | None) -> None:
-    """Run ``stage`` on ``topic``'s backlog; sample it for ``seconds`` if ``out`` is given."""
-    name = settings.kafka.topic(topic)
-    total = remaining(settings, stage, name)
-    proc = start_processor(settings, stage, web_port="16290")
-    try:
-        while remaining(settings, stage, name) == total:
-            time.sleep(0.05)
-        if out is not None:
-            spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
-            subprocess.run(
-                [
-                    spy,
-                    "record",
-                    "--pid",
-                    str(proc.pid),
-                    "--duration",
-                    str(int(seconds)),
-                    "--rate",
-                    "200",
-                    "--gil",
-                    "--format",
-                    "raw",
-                    "--output",
-                    str(out),
-                ],
-                check=True,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        while remaining(settings, stage, name) > 0:
-            time.sleep(0.2)
-    finally:
-        stop(proc)
+def sample(out: Path, seconds: float) -> Callable[[list[subprocess.Popen[bytes]]], None]:
+    """For ``drain_rate``: record the first worker with py-spy for ``seconds`` into ``out``."""
+
+    def record(procs: list[subprocess.Popen[bytes]]) -> None:
+        spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
+        subprocess.run(
+            [
+                spy,
+                "record",
+                "--pid",
+                str(procs[0].pid),
+                "--duration",
+                str(int(seconds)),
+                "--rate",
+                "200",
+                "--gil",
+                "--format",
+                "raw",
+                "--output",
+                str(out),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    return record
 
 
 def main() -> None:
@@ -128,10 +119,11 @@ def main() -> None:
         with Publisher(settings.kafka, settings.kafka.topic("raw")) as publisher:
             for event in events:
                 publisher.publish(event)
-        first = out if args.stage == "pseudonymise" else None
-        drain(settings, "pseudonymise", "raw", args.seconds, first)
+        spy = sample(out, args.seconds)
+        first = spy if args.stage == "pseudonymise" else None
+        drain_rate(settings, "pseudonymise", "raw", web_port=16290, while_draining=first)
         if args.stage == "resolve":
-            drain(settings, "resolve", "pseudonymised", args.seconds, out)
+            drain_rate(settings, "resolve", "pseudonymised", web_port=16290, while_draining=spy)
     print(f"\n### Profile of {args.stage} ({len(events):,} events, {args.seconds:.0f} s sampled)")
     summarise(read_raw(out), args.top)
 
