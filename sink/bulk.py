@@ -12,6 +12,7 @@ psycopg; COPY streams the rows).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 import psycopg
@@ -24,12 +25,30 @@ def _columns(columns: Sequence[str]) -> sql.Composed:
     return sql.SQL(", ").join(sql.Identifier(c) for c in columns)
 
 
+@lru_cache(maxsize=64)
+def _copy_query(table: str, columns: tuple[str, ...]) -> sql.Composed:
+    return sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table), _columns(columns))
+
+
+@lru_cache(maxsize=64)
+def _staging_queries(table: str, columns: tuple[str, ...]) -> tuple[sql.Composed, sql.Composed]:
+    """(make the staging table, move its new rows into ``table``), composed once per table."""
+    stage, target, cols = sql.Identifier(f"stage_{table}"), sql.Identifier(table), _columns(columns)
+    make = sql.SQL(
+        "CREATE TEMP TABLE IF NOT EXISTS {} ON COMMIT DELETE ROWS AS "
+        "SELECT {}, 0::bigint AS stage_ord FROM {} WITH NO DATA"
+    ).format(stage, cols, target)
+    move = sql.SQL(
+        "INSERT INTO {} ({}) SELECT {} FROM {} ORDER BY stage_ord ON CONFLICT DO NOTHING"
+    ).format(target, cols, cols, stage)
+    return make, move
+
+
 async def copy_rows(
     conn: Conn, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
     """COPY ``rows`` into ``table`` (``columns`` in row order) inside the caller's transaction."""
-    query = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table), _columns(columns))
-    async with conn.cursor() as cur, cur.copy(query) as copy:
+    async with conn.cursor() as cur, cur.copy(_copy_query(table, tuple(columns))) as copy:
         for row in rows:
             await copy.write_row(row)
 
@@ -40,21 +59,12 @@ async def insert_new(
     """Insert the ``rows`` whose unique key is not in ``table`` yet; the first of duplicates wins.
 
     The staging table is made on first use in each session (asked every time: a batch that
-    made it and then rolled back took it with it) and emptied by every commit or rollback."""
+    made it and then rolled back took it with it) and emptied by the commit. A second call in
+    the same transaction sees the first call's rows again; they are stored, so skipped."""
     if not rows:
         return
-    stage = f"stage_{table}"
-    await conn.execute(
-        sql.SQL(
-            "CREATE TEMP TABLE IF NOT EXISTS {} ON COMMIT DELETE ROWS AS "
-            "SELECT {}, 0::bigint AS stage_ord FROM {} WITH NO DATA"
-        ).format(sql.Identifier(stage), _columns(columns), sql.Identifier(table))
-    )
-    await copy_rows(conn, stage, [*columns, "stage_ord"], ((*r, i) for i, r in enumerate(rows)))
-    await conn.execute(
-        sql.SQL(
-            "INSERT INTO {} ({}) SELECT {} FROM {} ORDER BY stage_ord ON CONFLICT DO NOTHING"
-        ).format(sql.Identifier(table), _columns(columns), _columns(columns), sql.Identifier(stage))
-    )
-    # emptied for a second call in this transaction (a commit empties it anyway)
-    await conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(stage)))
+    make, move = _staging_queries(table, tuple(columns))
+    await conn.execute(make)
+    staged = (*columns, "stage_ord")
+    await copy_rows(conn, f"stage_{table}", staged, ((*r, i) for i, r in enumerate(rows)))
+    await conn.execute(move)
