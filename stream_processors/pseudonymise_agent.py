@@ -1,9 +1,11 @@
 """The pseudonymise agent: raw topic -> pure stage -> pseudonymised / dead-letter topics,
 then the ledger and offsets in PostgreSQL in one transaction per batch.
 
-Order of effects per batch: forward every result and wait for Kafka's acknowledgements, then
-commit the ledger and offsets. A crash in between replays the batch: the ledger ignores the
-repeats (keyed by position) and the resolver ignores repeated event ids.
+Order of effects per batch: forward every result, then (as the batch's landing, in the
+background while the next batch is taken and computed: ``stream_processors.landing``) wait for
+Kafka's acknowledgements and commit the ledger and offsets. A crash in between replays the
+batch: the ledger ignores the repeats (keyed by position) and the resolver ignores repeated
+event ids.
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from schemas.catalogue import catalogue
 from sink.connection import Durable
 from sink.ledger import write_ledger
 from stream_processors.app import exit_on_failure, make_app
+from stream_processors.landing import landing
 from stream_processors.messages import RawMessage, next_offsets
 from stream_processors.metrics import observe_batch, serve
 from stream_processors.output import BatchProducer
 from stream_processors.pseudonymise.bloom import Encoder
-from stream_processors.pseudonymise.stage import Outcome, Pseudonymiser
+from stream_processors.pseudonymise.stage import Outcome, Pseudonymiser, Result
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +42,8 @@ def _message(event: faust.EventT[bytes]) -> RawMessage:
 
 
 class PseudonymiseBatches:
-    """One batch at a time: the pure stage, then Kafka, then the ledger and offsets."""
+    """Per batch: the pure stage and the queueing of its output (``forward``), then Kafka's
+    acknowledgements and the ledger and offsets in one transaction (``land``)."""
 
     def __init__(self, settings: Settings, group: str) -> None:
         keyring = load_keyring(settings)
@@ -50,8 +54,10 @@ class PseudonymiseBatches:
         self.db = Durable(settings.database_dsn, "pseudonymise")
         self.out = BatchProducer(settings.kafka)
 
-    async def handle(self, events: Sequence[faust.EventT[bytes]], batch: list[RawMessage]) -> None:
-        started = time.monotonic()
+    def forward(
+        self, events: Sequence[faust.EventT[bytes]], batch: list[RawMessage]
+    ) -> list[Result]:
+        """The pure stage over the batch, each result queued for its topic."""
         now = dt.datetime.now(dt.UTC)
         results = [self.stage.process(m, now) for m in batch]
         for event, message, result in zip(events, batch, results, strict=True):
@@ -70,6 +76,10 @@ class PseudonymiseBatches:
                 )
             elif result.value is not None:
                 self.out.send(self.pseudo_topic, result.key, result.value)
+        return results
+
+    async def land(self, batch: list[RawMessage], results: list[Result], started: float) -> None:
+        """Kafka has every output of the batch, then the ledger and offsets are committed."""
         await self.out.flush()
         entries = [(r.entry, m.timestamp_ms) for r, m in zip(results, batch, strict=True)]
         offsets = next_offsets(batch)
@@ -91,12 +101,16 @@ def build(settings: Settings) -> faust.App:
     @app.agent(raw, concurrency=1, name="pseudonymise")
     async def pseudonymise(stream: faust.StreamT[bytes]) -> None:
         batches = PseudonymiseBatches(settings, group)
-        async for events in cast(faust.Stream[bytes], stream).take_events(
+        batched = cast(faust.Stream[bytes], stream).take_events(
             settings.processor.batch_size, within=settings.processor.batch_within_s
-        ):
-            batch = [_message(e) for e in events]
-            with exit_on_failure("pseudonymise", batch):
-                await batches.handle(events, batch)
+        )
+        async with landing("pseudonymise", app) as lands:
+            async for events in batched:
+                batch = [_message(e) for e in events]
+                with exit_on_failure("pseudonymise", batch):
+                    started = time.monotonic()
+                    results = batches.forward(events, batch)
+                    await lands.hand_over(batches.land(batch, results, started), batch)
 
     return app
 

@@ -2,6 +2,9 @@
 micro-batch (records, blocking index, edges, persons, memberships, aliases, history, relations,
 contacts, outcomes, audit, offsets), then merges and splits on the identity-change topic.
 
+A batch is decoded as it arrives; its transaction runs as the batch's landing
+(``stream_processors.landing``): after the previous batch's, while the next one is taken.
+
 The agent decodes, calls the pure resolution library and writes through ``sink.graph``.
 """
 
@@ -25,6 +28,7 @@ from sink import graph
 from sink.connection import Durable
 from sink.offsets import save_offsets
 from stream_processors.app import exit_on_failure, make_app
+from stream_processors.landing import landing
 from stream_processors.messages import RawMessage, next_offsets
 from stream_processors.metrics import observe_batch, serve
 from stream_processors.output import BatchProducer
@@ -91,15 +95,21 @@ class Resolver:
     def link_record(self, payload: bytes) -> LinkRecord:
         return from_pseudo(decode(payload, self.contracts).record)
 
-    async def commit(self, conn: graph.Conn, *, batch: list[RawMessage]) -> Applied:
-        """The batch and its offsets in one transaction."""
+    async def commit(
+        self, conn: graph.Conn, *, batch: list[RawMessage], incoming: Incoming
+    ) -> Applied:
+        """The batch (already decoded as ``incoming``) and its offsets in one transaction."""
         async with conn.transaction():
-            applied = await self.apply(conn, batch)
+            applied = await self.apply(conn, batch, incoming)
             await save_offsets(conn, self.group, next_offsets(batch))
         return applied
 
-    async def apply(self, conn: graph.Conn, batch: list[RawMessage]) -> Applied:
-        incoming = self.decode_all(batch)
+    async def apply(
+        self, conn: graph.Conn, batch: list[RawMessage], incoming: Incoming | None = None
+    ) -> Applied:
+        """Resolve the batch into the graph (inside the caller's transaction)."""
+        if incoming is None:
+            incoming = self.decode_all(batch)
         await graph.lock_graph(conn)
         stored = await graph.stored_versions(conn, list(incoming.persons))
         applied = {
@@ -298,35 +308,42 @@ def build(settings: Settings) -> faust.App:
     source = app.topic(settings.kafka.topic("pseudonymised"), value_type=bytes, key_type=bytes)
     changes_topic = settings.kafka.topic("identity-changes")
 
+    async def land(
+        db: Durable, out: BatchProducer, batch: list[RawMessage], incoming: Incoming, started: float
+    ) -> None:
+        """The batch's transaction, then its merges and splits on the identity-change topic."""
+        applied = await db.run(partial(resolver.commit, batch=batch, incoming=incoming))
+        assignment = applied.assignment
+        observe_batch("resolve", started, {"RESOLVED": len(batch)}, incoming.raw_timestamps_ms)
+        for key, value in identity_changes(assignment, model.version):
+            out.send(changes_topic, key, value)
+        await out.flush()
+        log.info(
+            "batch of %d: %d persons touched, %d merges, %d splits",
+            len(batch),
+            len(assignment.persons),
+            len(assignment.merges),
+            len(assignment.splits),
+        )
+
     @app.agent(source, concurrency=1, name="resolve")
     async def resolve(stream: faust.StreamT[bytes]) -> None:
         db = Durable(settings.database_dsn, "resolve")
         out = BatchProducer(settings.kafka)
         log.info("resolving with model %s", model.version)
-        async for events in cast(faust.Stream[bytes], stream).take_events(
+        batched = cast(faust.Stream[bytes], stream).take_events(
             settings.processor.batch_size, within=settings.processor.batch_within_s
-        ):
-            batch = [
-                RawMessage(e.message.topic, e.message.partition, e.message.offset, e.value)
-                for e in events
-            ]
-            with exit_on_failure("resolve", batch):
-                started = time.monotonic()
-                applied = await db.run(partial(resolver.commit, batch=batch))
-                assignment = applied.assignment
-                observe_batch(
-                    "resolve", started, {"RESOLVED": len(batch)}, applied.incoming.raw_timestamps_ms
-                )
-                for key, value in identity_changes(assignment, model.version):
-                    out.send(changes_topic, key, value)
-                await out.flush()
-                log.info(
-                    "batch of %d: %d persons touched, %d merges, %d splits",
-                    len(batch),
-                    len(assignment.persons),
-                    len(assignment.merges),
-                    len(assignment.splits),
-                )
+        )
+        async with landing("resolve", app) as lands:
+            async for events in batched:
+                batch = [
+                    RawMessage(e.message.topic, e.message.partition, e.message.offset, e.value)
+                    for e in events
+                ]
+                with exit_on_failure("resolve", batch):
+                    started = time.monotonic()
+                    incoming = resolver.decode_all(batch)  # while the previous batch lands
+                    await lands.hand_over(land(db, out, batch, incoming, started), batch)
 
     return app
 
