@@ -1,7 +1,9 @@
 """The identity graph in PostgreSQL: the resolver's reads and writes, batched per call.
 
 Every function takes an open connection inside the batch's transaction; the caller commits
-once per batch together with the offsets.
+once per batch together with the offsets. Arrays of keys and tokens go as binary parameters
+(``ANY(%b)``): as text, psycopg quotes each element in Python (a batch's ~2,500 blocking tokens
+took ~6 ms that way, ~1.2 ms in binary).
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ async def lock_graph(conn: Conn) -> None:
 async def stored_versions(conn: Conn, keys: list[str]) -> dict[str, StoredRecord]:
     rows = await (
         await conn.execute(
-            "SELECT record_key, record_version, state FROM records WHERE record_key = ANY(%s)",
+            "SELECT record_key, record_version, state FROM records WHERE record_key = ANY(%b)",
             (keys,),
         )
     ).fetchall()
@@ -103,7 +105,7 @@ async def mark_records(
 async def replace_block_keys(conn: Conn, keys: list[str], tokens: list[tuple[bytes, str]]) -> None:
     """The blocking index rows of ``keys`` become ``tokens`` (under the graph lock, so after the
     delete no row of theirs can be there: COPY, with repeats in ``tokens`` dropped)."""
-    await conn.execute("DELETE FROM block_keys WHERE record_key = ANY(%s)", (keys,))
+    await conn.execute("DELETE FROM block_keys WHERE record_key = ANY(%b)", (keys,))
     if tokens:
         await copy_rows(conn, "block_keys", ("token", "record_key"), dict.fromkeys(tokens))
 
@@ -114,7 +116,7 @@ async def candidates(conn: Conn, tokens: list[bytes], cap: int) -> dict[bytes, l
         await conn.execute(
             """
         SELECT token, array_agg(record_key ORDER BY record_key) FROM block_keys
-        WHERE token = ANY(%s) GROUP BY token HAVING count(*) <= %s""",
+        WHERE token = ANY(%b) GROUP BY token HAVING count(*) <= %s""",
             (tokens, cap),
         )
     ).fetchall()
@@ -122,7 +124,7 @@ async def candidates(conn: Conn, tokens: list[bytes], cap: int) -> dict[bytes, l
 
 
 ACTIVE_AMONG = (
-    " FROM records WHERE record_key = ANY(%s) AND state = 'ACTIVE' AND payload IS NOT NULL"
+    " FROM records WHERE record_key = ANY(%b) AND state = 'ACTIVE' AND payload IS NOT NULL"
 )
 
 
@@ -150,7 +152,7 @@ async def replace_edges(
 
     Every new edge touches ``keys`` and the batch holds the graph lock, so after the delete the
     rows are new: COPY, the last of a pair scored twice winning."""
-    await conn.execute("DELETE FROM match_edges WHERE a = ANY(%s) OR b = ANY(%s)", (keys, keys))
+    await conn.execute("DELETE FROM match_edges WHERE a = ANY(%b) OR b = ANY(%b)", (keys, keys))
     rows: dict[tuple[str, str], tuple[str, str, float, str, str]] = {}
     for a, b, weight, evidence in edges:
         text = json.dumps(evidence)
@@ -171,7 +173,7 @@ async def component(conn: Conn, seeds: list[str]) -> list[str]:
     rows = await (
         await conn.execute(
             "SELECT m2.record_key FROM memberships m1 JOIN memberships m2 USING (person_id)"
-            " WHERE m1.record_key = ANY(%s)",
+            " WHERE m1.record_key = ANY(%b)",
             (seeds,),
         )
     ).fetchall()
@@ -179,7 +181,7 @@ async def component(conn: Conn, seeds: list[str]) -> list[str]:
     found |= frontier
     while frontier:
         rows = await (
-            await conn.execute("SELECT b FROM match_edges WHERE a = ANY(%s)", (sorted(frontier),))
+            await conn.execute("SELECT b FROM match_edges WHERE a = ANY(%b)", (sorted(frontier),))
         ).fetchall()
         frontier = {r[0] for r in rows} - found
         found |= frontier
@@ -189,7 +191,7 @@ async def component(conn: Conn, seeds: list[str]) -> list[str]:
 async def edges_among(conn: Conn, keys: list[str]) -> list[tuple[str, str, float]]:
     rows = await (
         await conn.execute(
-            "SELECT a, b, weight FROM match_edges WHERE a = ANY(%s) AND a < b", (keys,)
+            "SELECT a, b, weight FROM match_edges WHERE a = ANY(%b) AND a < b", (keys,)
         )
     ).fetchall()
     return [(r[0], r[1], float(r[2])) for r in rows]
@@ -198,7 +200,7 @@ async def edges_among(conn: Conn, keys: list[str]) -> list[tuple[str, str, float
 async def memberships(conn: Conn, keys: list[str]) -> dict[str, str]:
     rows = await (
         await conn.execute(
-            "SELECT record_key, person_id FROM memberships WHERE record_key = ANY(%s)", (keys,)
+            "SELECT record_key, person_id FROM memberships WHERE record_key = ANY(%b)", (keys,)
         )
     ).fetchall()
     return {r[0]: r[1] for r in rows}
@@ -208,8 +210,8 @@ async def existing_persons(conn: Conn, ids: list[str]) -> list[str]:
     """Which of ``ids`` already name a person or an alias."""
     rows = await (
         await conn.execute(
-            "SELECT person_id FROM persons WHERE person_id = ANY(%s)"
-            " UNION SELECT old_id FROM person_aliases WHERE old_id = ANY(%s)",
+            "SELECT person_id FROM persons WHERE person_id = ANY(%b)"
+            " UNION SELECT old_id FROM person_aliases WHERE old_id = ANY(%b)",
             (ids, ids),
         )
     ).fetchall()
@@ -224,7 +226,7 @@ async def write_persons(
     retired: list[str],
 ) -> None:
     """Replace the component's memberships and person rows with the new assignment."""
-    await conn.execute("DELETE FROM memberships WHERE record_key = ANY(%s)", (component_keys,))
+    await conn.execute("DELETE FROM memberships WHERE record_key = ANY(%b)", (component_keys,))
     await copy_rows(
         conn,
         "memberships",
@@ -244,9 +246,9 @@ async def write_persons(
             sorted(aliases.items()),
         )
     gone = sorted(set(aliases) | set(retired))
-    await conn.execute("DELETE FROM persons WHERE person_id = ANY(%s)", (gone,))
+    await conn.execute("DELETE FROM persons WHERE person_id = ANY(%b)", (gone,))
     # an id in use again is no longer an alias; aliases pointing at a merged-away id follow it
-    await conn.execute("DELETE FROM person_aliases WHERE old_id = ANY(%s)", (sorted(persons),))
+    await conn.execute("DELETE FROM person_aliases WHERE old_id = ANY(%b)", (sorted(persons),))
     async with conn.cursor() as cur:
         await cur.executemany(
             "UPDATE person_aliases SET new_id = %s WHERE new_id = %s",
@@ -268,7 +270,7 @@ async def record_history(
 
 async def write_relations(conn: Conn, keys: list[str], rows: list[tuple[str, str, str]]) -> None:
     if keys:
-        await conn.execute("DELETE FROM record_relations WHERE record_key = ANY(%s)", (keys,))
+        await conn.execute("DELETE FROM record_relations WHERE record_key = ANY(%b)", (keys,))
     if rows:
         async with conn.cursor() as cur:
             await cur.executemany(
@@ -290,7 +292,7 @@ async def not_linkable(conn: Conn, keys: list[str]) -> list[str]:
     """Which of ``keys`` are not active: withdrawn or retracted for good, or opted out."""
     rows = await (
         await conn.execute(
-            "SELECT record_key FROM records WHERE record_key = ANY(%s) AND state <> 'ACTIVE'",
+            "SELECT record_key FROM records WHERE record_key = ANY(%b) AND state <> 'ACTIVE'",
             (keys,),
         )
     ).fetchall()
@@ -303,13 +305,13 @@ async def purge_activity(conn: Conn, keys: list[str]) -> None:
         return
     for table in ("service_contacts", "outcome_measures"):
         await conn.execute(
-            psycopg.sql.SQL("DELETE FROM {} WHERE record_key = ANY(%s)").format(
+            psycopg.sql.SQL("DELETE FROM {} WHERE record_key = ANY(%b)").format(
                 psycopg.sql.Identifier(table)
             ),
             (keys,),
         )
     await conn.execute(
-        "DELETE FROM record_relations WHERE record_key = ANY(%s) OR related_key = ANY(%s)",
+        "DELETE FROM record_relations WHERE record_key = ANY(%b) OR related_key = ANY(%b)",
         (keys, keys),
     )
 

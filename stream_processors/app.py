@@ -91,9 +91,18 @@ class ResumingApp(faust.App):
     app seeks to the stored ones instead, forwards or backwards.
 
     Its fetcher also hands messages over without faust's per-message race when the hand-over
-    need not wait (``stream_processors.fast_delivery``)."""
+    need not wait (``stream_processors.fast_delivery``), and it runs without faust's
+    in-memory statistics sensor."""
 
     offsets_dsn: str = ""
+
+    def on_init_dependencies(self) -> Any:
+        """faust's services, less its in-memory ``Monitor`` sensor: it updates counters on
+        every message in, event in and out and ack, for faust's own /stats pages, which
+        earlylink does not serve (its metrics are Prometheus', ``stream_processors.metrics``)."""
+        dependencies = super().on_init_dependencies()
+        self.sensors.remove(self.monitor)
+        return dependencies
 
     def _new_consumer(self) -> Any:
         consumer: Any = super()._new_consumer()

@@ -97,8 +97,9 @@ def observe_batch(
     for outcome, count in outcomes.items():
         EVENTS.labels(stage, outcome).inc(count)
     latencies = [max(now - stamp / 1000, 0.0) for stamp in raw_timestamps_ms]
+    observe = LATENCY.labels(stage).observe
     for latency in latencies:
-        LATENCY.labels(stage).observe(latency)
+        observe(latency)
     LAST_COMMIT.labels(stage).set(now)
     STATS.record(sum(outcomes.values()), seconds, latencies)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 
@@ -25,10 +26,15 @@ class LinkRecord:
     def get(self, kind: str) -> bytes | None:
         return self.tokens.get(kind)
 
-    def blocking_tokens(self) -> list[bytes]:
+    def blocking_tokens(self) -> tuple[bytes, ...]:
+        """The record's blocking keys, sorted (worked out once: a batch asks three times)."""
+        return self._blocking
+
+    @cached_property
+    def _blocking(self) -> tuple[bytes, ...]:
         found = [v for k, v in self.tokens.items() if k.startswith("b_")]
         found.extend(v for k, values in self.multi.items() if k.startswith("b_") for v in values)
-        return sorted(found)
+        return tuple(sorted(found))
 
 
 MULTI_KINDS = frozenset({"fname_alt", "b_former_dob"})
