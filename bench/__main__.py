@@ -1,5 +1,6 @@
 """Run every benchmark in turn (each prints its markdown table): the machine's ceilings first,
-then each stage, then the pipeline end to end."""
+then each stage, then the pipeline end to end; at the end, one table of the headline figures
+against the targets."""
 
 import sys
 
@@ -13,13 +14,15 @@ from bench import (
     resolver_scaling,
     workers,
 )
+from bench.common import print_summary
 
 sys.argv = sys.argv[:1]
-ceilings.main()
+summary = ceilings.main()
 producer_throughput.main()
 pseudonymise_throughput.main()
 resolver_scaling.main()
-end_to_end.main()
+summary += end_to_end.main()
 workers.main()
-batch_vs_stream.main()
-backfill.main()
+summary += batch_vs_stream.main()
+summary += backfill.main()
+print_summary(summary)

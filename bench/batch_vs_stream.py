@@ -18,6 +18,7 @@ import uuid
 import psycopg
 from psycopg import sql
 
+from bench.common import Row
 from earlylink.settings import DatabaseSettings, Settings
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
@@ -83,7 +84,7 @@ def fresh_database() -> tuple[Settings, str]:
     return settings, name
 
 
-def main() -> None:
+def main() -> list[Row]:
     from bench.resolver_scaling import drop_bench_databases
 
     parser = argparse.ArgumentParser(description=__doc__)
@@ -117,6 +118,14 @@ def main() -> None:
         f"| (stream: the history before it, batches of 500) | {len(history):,} |"
         f" {history_s:,.1f} | {len(history) / history_s:,.0f} |"
     )
+    return [
+        (f"batch way: re-link {len(everything):,} events from scratch", f"{batch_s:,.1f} s", ""),
+        (
+            f"stream: absorb the last quarter ({len(quarter):,} events)",
+            f"{quarter_s:,.1f} s ({'same' if same else 'DIFFERENT'} persons as the batch way)",
+            "",
+        ),
+    ]
 
 
 if __name__ == "__main__":

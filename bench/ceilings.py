@@ -14,7 +14,7 @@ import time
 import psycopg
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from bench.common import scratch
+from bench.common import Row, scratch
 from earlylink.settings import Settings
 
 EVENT_BYTES = 330  # about the mean size of a raw synthetic event
@@ -75,7 +75,7 @@ def copy_rate(settings: Settings, rows: int) -> float:
         return rows / (time.perf_counter() - started)
 
 
-def main() -> None:
+def main() -> list[Row]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=500_000)
     parser.add_argument("--rows", type=int, default=500_000)
@@ -88,6 +88,14 @@ def main() -> None:
     print(f"| Kafka produce, confluent-kafka, acks=all ({args.messages:,}) | {produce:,.0f} |")
     print(f"| Kafka consume, confluent-kafka ({args.messages:,}) | {consume:,.0f} |")
     print(f"| PostgreSQL COPY into a keyed table ({args.rows:,} rows) | {copy:,.0f} |")
+    return [
+        (
+            "ceiling: Kafka produce / consume (confluent-kafka)",
+            f"{produce:,.0f} / {consume:,.0f} msg/s",
+            "",
+        ),
+        ("ceiling: PostgreSQL COPY", f"{copy:,.0f} rows/s", ""),
+    ]
 
 
 if __name__ == "__main__":

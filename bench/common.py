@@ -21,6 +21,17 @@ from sink.migrate import migrate
 
 SECRET = "5a" * 32  # a throwaway benchmark secret, never a deployment's
 
+#: one line of ``make bench``'s summary: (measure, figure, target or "")
+Row = tuple[str, str, str]
+
+
+def print_summary(rows: list[Row]) -> None:
+    """The headline figures of every benchmark that ran, in one markdown table."""
+    print("\n### Summary (measured on this machine, in this run)\n")
+    print("| measure | figure | target |\n| --- | --- | --- |")
+    for measure, figure, target in rows:
+        print(f"| {measure} | {figure} | {target} |")
+
 
 @contextmanager
 def scratch(web_port: int = 16090) -> Iterator[Settings]:

@@ -17,10 +17,11 @@ from __future__ import annotations
 import argparse
 import time
 import urllib.request
+from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.common import scratch, start_processor, stop
+from bench.common import Row, scratch, start_processor, stop
 from bench.cpu import PARTS, CpuMeter
 from earlylink.processors import remaining
 from earlylink.settings import Settings
@@ -109,11 +110,14 @@ def fixed_rate(settings: Settings, events: list, rate: float) -> dict[str, float
     return {**result, "offered": offered, "lag_at_end": lag_at_end, "drain_s": drained}
 
 
-def main() -> None:
+def main() -> list[Row]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--backlog", type=int, default=150_000, help="events for the throughput")
     parser.add_argument("--seconds", type=float, default=30.0, help="per offered rate")
     parser.add_argument("--rates", default="100,1000,5000")
+    parser.add_argument(
+        "--resolvers", type=int, default=1, help="resolver workers (they share the partitions)"
+    )
     parser.add_argument(
         "--within", default=None, help="processors' batch_within_s (default: theirs)"
     )
@@ -125,7 +129,12 @@ def main() -> None:
     rows = []
     with scratch(16092) as settings:
         extra = {"batch_within_s": args.within} if args.within else {}
-        procs = {n: start_processor(settings, n, **extra) for n in STAGES}
+        procs = [start_processor(settings, "pseudonymise", **extra)]
+        procs += [
+            start_processor(settings, "resolve", web_port=str(16100 + 10 * i), **extra)
+            for i in range(1, args.resolvers)
+        ]
+        procs.append(start_processor(settings, "resolve", **extra))  # serves the latency
         try:
             rate, took, cpu = throughput(settings, backlog)
             for offered in rates:
@@ -133,7 +142,7 @@ def main() -> None:
                 chunk, rest = rest[:n], rest[n:]
                 rows.append((offered, fixed_rate(settings, chunk, offered)))
         finally:
-            for proc in procs.values():
+            for proc in procs:
                 stop(proc)
     print("\n### End to end (raw in Kafka -> linked in PostgreSQL), both processors\n")
     print("| measure | value |\n| --- | --- |")
@@ -156,6 +165,33 @@ def main() -> None:
             f"| {offered:,.0f} | {r['offered']:,.0f} | {' | '.join(cells)} |"
             f" {r['lag_at_end']:,.0f} | {r['drain_s']:.1f} |"
         )
+    return summary_rows(rate, cpu, rows)
+
+
+def summary_rows(
+    rate: float, cpu: dict[str, float], rates: list[tuple[float, dict[str, Any]]]
+) -> list[Row]:
+    def seconds(value: float | None) -> str:
+        return f"{value:.2f}" if value is not None else "-"
+
+    out: list[Row] = [
+        ("end to end, sustained (backlog drained)", f"{rate:,.0f} events/s", ">= 5,000 events/s"),
+        (
+            "CPU per event, pipeline (idle)",
+            f"{sum(cpu[p] for p in PARTS):,.0f} µs ({cpu['idle']:,.0f} µs)",
+            "",
+        ),
+    ]
+    for offered, r in rates:
+        saturated = r["lag_at_end"] > offered  # more than a second's worth behind at the end
+        figure = f"{seconds(r['p50'])} / {seconds(r['p95'])} / {seconds(r['p99'])} s"
+        if saturated:
+            figure += (
+                f" (saturated: {r['lag_at_end']:,.0f} behind, drained in {r['drain_s']:.0f} s)"
+            )
+        target = "p99 <= 1 s" if offered == 1000 else ""
+        out.append((f"latency p50 / p95 / p99 at {offered:,.0f} events/s", figure, target))
+    return out
 
 
 if __name__ == "__main__":

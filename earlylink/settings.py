@@ -115,7 +115,10 @@ class ProcessorSettings(BaseSettings):
 
     model_config = _config("EARLYLINK_PROCESSOR_")
 
-    batch_size: int = 1000  # backlog end to end 3,900 events/s (500 gave 3,400; 2000 no better)
+    # most per event (faust, decoding, scoring) does not depend on it; the per-batch round trips
+    # do: end to end on a 150k backlog 4,345 events/s with 1,000, 4,744 with 2,000, 4,686 with
+    # 4,000 (bench.end_to_end); at 1,000 events/s batches fill to ~200 within 0.2 s anyway
+    batch_size: int = 2000
     batch_within_s: float = 0.2  # p99 0.47 s at 100 events/s (0.5 gave 1.1 s); same throughput
     web_port: int = 6066
     model_path: Path | None = None  # resolver model file; default: the shipped model
