@@ -26,7 +26,8 @@ EVENTS = Counter(
 )
 BATCH_SECONDS = Histogram(
     "earlylink_batch_duration_seconds",
-    "Time to process and commit one micro-batch",
+    "Time from a micro-batch being taken to its commit (including any wait for the previous"
+    " batch to land first)",
     ["stage"],
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10),
 )

@@ -15,7 +15,6 @@ import json
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import partial
 from typing import Any, cast
 
@@ -40,14 +39,6 @@ from stream_processors.resolve.records import LinkRecord, from_pseudo
 
 log = logging.getLogger(__name__)
 PSEUDO_TYPES = ("PseudoRecord", "PseudoActivity")
-
-
-@dataclass(frozen=True)
-class Applied:
-    """What one batch did: the new assignment of the touched components, and the batch."""
-
-    assignment: Assignment
-    incoming: Incoming
 
 
 class Resolver:
@@ -97,17 +88,18 @@ class Resolver:
 
     async def commit(
         self, conn: graph.Conn, *, batch: list[RawMessage], incoming: Incoming
-    ) -> Applied:
+    ) -> Assignment:
         """The batch (already decoded as ``incoming``) and its offsets in one transaction."""
         async with conn.transaction():
-            applied = await self.apply(conn, batch, incoming)
+            assignment = await self.apply(conn, batch, incoming)
             await save_offsets(conn, self.group, next_offsets(batch))
-        return applied
+        return assignment
 
     async def apply(
         self, conn: graph.Conn, batch: list[RawMessage], incoming: Incoming | None = None
-    ) -> Applied:
-        """Resolve the batch into the graph (inside the caller's transaction)."""
+    ) -> Assignment:
+        """Resolve the batch into the graph (inside the caller's transaction); the new
+        assignment of the components it touched."""
         if incoming is None:
             incoming = self.decode_all(batch)
         await graph.lock_graph(conn)
@@ -139,7 +131,7 @@ class Resolver:
         await self._activity(
             conn, incoming, active, set(stored), withdrawn + retracted + suppressed
         )
-        return Applied(assignment, incoming)
+        return assignment
 
     async def _index_and_score(
         self, conn: graph.Conn, changed: list[str], linked: dict[str, LinkRecord]
@@ -312,8 +304,7 @@ def build(settings: Settings) -> faust.App:
         db: Durable, out: BatchProducer, batch: list[RawMessage], incoming: Incoming, started: float
     ) -> None:
         """The batch's transaction, then its merges and splits on the identity-change topic."""
-        applied = await db.run(partial(resolver.commit, batch=batch, incoming=incoming))
-        assignment = applied.assignment
+        assignment = await db.run(partial(resolver.commit, batch=batch, incoming=incoming))
         observe_batch("resolve", started, {"RESOLVED": len(batch)}, incoming.raw_timestamps_ms)
         for key, value in identity_changes(assignment, model.version):
             out.send(changes_topic, key, value)
