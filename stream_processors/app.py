@@ -8,6 +8,7 @@ and stores offsets itself), and batches come from ``stream.take_events`` (with o
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import ssl
@@ -153,8 +154,21 @@ def exit_on_failure(stage: str, batch: Sequence[RawMessage]) -> Iterator[None]:
         os._exit(EXIT_BATCH_FAILED)
 
 
-def run_worker(app: faust.App, loglevel: str = "info") -> None:
+def tune_gc(thresholds: tuple[int, int, int]) -> tuple[int, int, int]:
+    """Set the cycle collector's thresholds for a processor (see ``ProcessorSettings``);
+    returns the previous ones."""
+    previous = gc.get_threshold()
+    gc.set_threshold(*thresholds)
+    return previous
+
+
+def run_worker(
+    app: faust.App, loglevel: str = "info", gc_thresholds: tuple[int, int, int] | None = None
+) -> None:
     """Run the app's worker in this process until it is stopped (SIGTERM/SIGINT)."""
     from faust.worker import Worker
+
+    if gc_thresholds is not None:
+        tune_gc(gc_thresholds)
 
     Worker(app, loglevel=loglevel, quiet=True).execute_from_commandline()

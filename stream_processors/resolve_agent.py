@@ -342,4 +342,4 @@ def build(settings: Settings) -> faust.App:
 def run(settings: Settings, loglevel: str) -> None:
     from stream_processors.app import run_worker
 
-    run_worker(build(settings), loglevel=loglevel)
+    run_worker(build(settings), loglevel, settings.processor.gc_thresholds)

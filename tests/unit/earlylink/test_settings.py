@@ -39,3 +39,11 @@ def test_sasl_settings_reach_the_client_config(monkeypatch: pytest.MonkeyPatch) 
     config = kafka.client_config()
     assert config["security.protocol"] == "SASL_SSL"
     assert config["sasl.password"] == "pw-not-printed"
+
+
+def test_gc_thresholds_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from earlylink.settings import ProcessorSettings
+
+    assert ProcessorSettings().gc_thresholds == (50_000, 20, 100)
+    monkeypatch.setenv("EARLYLINK_PROCESSOR_GC_THRESHOLDS", "[10000, 5, 50]")
+    assert ProcessorSettings().gc_thresholds == (10_000, 5, 50)
