@@ -13,6 +13,7 @@ import datetime as dt
 import time
 
 from bench.common import SECRET, drain_rate, scratch
+from earlylink.settings import ProcessorSettings
 from producers.publisher import Publisher
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
@@ -51,7 +52,7 @@ def agent_rate(events: list, batch_size: int) -> float:  # type: ignore[type-arg
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--families", type=int, default=5_000)
-    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--batch-size", type=int, default=ProcessorSettings().batch_size)
     args = parser.parse_args()
     events = BoroughGenerator(args.families, 7).events()
     print(f"\n### Pseudonymise stage ({len(events):,} events, {args.families:,} families)\n")
