@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -146,6 +147,55 @@ class PseudonymisationSettings(BaseSettings):
     active_version: int | None = None
 
 
+class SharedIdScheme(BaseModel):
+    """A ``local_ids`` scheme that several sources share, so it can help link them."""
+
+    scheme: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+    format: str | None = None  # a regular expression the canonical value must match in full
+    check: Literal["none", "mod11", "luhn"] = "none"  # a check digit, where the scheme has one
+    unique: bool = True  # one value per person and one person per value: differing = cannot link
+    near: bool | None = None  # tokens of one-edit variants (default: only when not unique)
+
+    @field_validator("scheme")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value.lower() in ("nhs", "upn", "nhs_number", "unique_pupil_number"):
+            raise ValueError("NHS and pupil numbers have fields of their own")
+        return value
+
+    @field_validator("format")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        import re
+
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
+
+class LinkageSettings(BaseSettings):
+    """What the pseudonymiser accepts for linkage: shared identifier schemes (a JSON list in
+    ``EARLYLINK_LINKAGE_SHARED_IDS``) and plausible ages (years, lowest and highest) by role,
+    against which dates of birth are judged on each record's own date."""
+
+    model_config = _config("EARLYLINK_LINKAGE_")
+
+    shared_ids: list[SharedIdScheme] = Field(default_factory=list)
+    child_age_years: tuple[float, float] | None = None  # default: unborn (10 months) to 7
+    adult_age_years: tuple[float, float] | None = None  # default: 11 to 90
+
+    @field_validator("shared_ids")
+    @classmethod
+    def _distinct(cls, value: list[SharedIdScheme]) -> list[SharedIdScheme]:
+        names = [s.scheme for s in value]
+        if len(set(names)) != len(names):
+            raise ValueError("each shared scheme may be declared once")
+        return value
+
+
 class Settings:
     """All settings together, each concern read once (or given, as tests do)."""
 
@@ -159,6 +209,7 @@ class Settings:
         stack: StackSettings | None = None,
         processor: ProcessorSettings | None = None,
         pseudonymisation: PseudonymisationSettings | None = None,
+        linkage: LinkageSettings | None = None,
     ) -> None:
         self.paths = paths or PathSettings()
         self.kafka = kafka or KafkaSettings()
@@ -167,6 +218,7 @@ class Settings:
         self.stack = stack or StackSettings()
         self.processor = processor or ProcessorSettings()
         self.pseudonymisation = pseudonymisation or PseudonymisationSettings()
+        self.linkage = linkage or LinkageSettings()
 
     @property
     def key_dir(self) -> Path:

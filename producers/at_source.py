@@ -20,6 +20,7 @@ from schemas.models import Event
 from schemas.wire import encode
 from stream_processors.messages import RawMessage
 from stream_processors.pseudonymise.bloom import Encoder
+from stream_processors.pseudonymise.rules import rules_from
 from stream_processors.pseudonymise.stage import Outcome, Pseudonymiser
 
 
@@ -29,7 +30,9 @@ class AtSourcePublisher:
     def __init__(self, settings: Settings) -> None:
         keyring = load_keyring(settings)
         self.contracts = catalogue()
-        self.stage = Pseudonymiser(self.contracts, keyring, Encoder(keyring))
+        self.stage = Pseudonymiser(
+            self.contracts, keyring, Encoder(keyring), rules_from(settings.linkage)
+        )
         self.publisher = Publisher(settings.kafka, settings.kafka.topic("pseudonymised"))
         self.refused: Counter[str] = Counter()
         self.outcomes: Counter[str] = Counter()

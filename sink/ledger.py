@@ -25,6 +25,7 @@ LEDGER_COLUMNS = (
     "raw_timestamp",
     "fields_present",
     "field_issues",
+    "transliterated",
 )
 
 
@@ -43,6 +44,7 @@ def _row(entry: LedgerEntry, raw_ms: int | None) -> tuple[Any, ...]:
         raw,
         entry.fields_present,
         list(entry.field_issues),
+        entry.transliterated,
     )
 
 

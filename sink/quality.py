@@ -56,6 +56,7 @@ class QualityRow:
     completeness: dict[str, float]
     median_delay_s: float | None
     volume_ratio: float | None  # this window's count / mean of the source's earlier windows
+    transliterated: int = 0  # names written in another script, transliterated to Latin
 
 
 def quality(dsn: str, window: str = "day") -> list[QualityRow]:
@@ -75,7 +76,7 @@ def quality(dsn: str, window: str = "day") -> list[QualityRow]:
                  count(*) FILTER (WHERE outcome = 'SUPPRESSED') AS suppressed,
                  percentile_cont(0.5) WITHIN GROUP (ORDER BY
                      extract(epoch FROM coalesce(raw_timestamp, processed_at) - event_time))
-                     AS delay, {completeness}
+                     AS delay, {completeness}, sum(transliterated) AS transliterated
           FROM ingest_ledger GROUP BY 1, 2)
         SELECT w.*, w.received / nullif(avg(w.received) OVER (PARTITION BY source_system
                    ORDER BY win ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
@@ -94,7 +95,7 @@ def quality(dsn: str, window: str = "day") -> list[QualityRow]:
             detail.setdefault((source, str(win), kind), {})[code] = count
     out = []
     for row in rows:
-        source, win, received, valid, suppressed, delay, *fields, ratio = row
+        source, win, received, valid, suppressed, delay, *fields, transliterated, ratio = row
         key = str(win)
         out.append(
             QualityRow(
@@ -108,6 +109,7 @@ def quality(dsn: str, window: str = "day") -> list[QualityRow]:
                 {name: float(v) for name, v in zip(FIELDS, fields, strict=True) if v is not None},
                 float(delay) if delay is not None else None,
                 float(ratio) if ratio is not None else None,
+                int(transliterated or 0),
             )
         )
     return out

@@ -30,6 +30,7 @@ from stream_processors.messages import RawMessage, next_offsets
 from stream_processors.metrics import observe_batch, serve
 from stream_processors.output import BatchProducer
 from stream_processors.pseudonymise.bloom import Encoder
+from stream_processors.pseudonymise.rules import rules_from
 from stream_processors.pseudonymise.stage import Outcome, Pseudonymiser, Result
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,9 @@ class PseudonymiseBatches:
 
     def __init__(self, settings: Settings, group: str) -> None:
         keyring = load_keyring(settings)
-        self.stage = Pseudonymiser(catalogue(), keyring, Encoder(keyring))
+        self.stage = Pseudonymiser(
+            catalogue(), keyring, Encoder(keyring), rules_from(settings.linkage)
+        )
         self.group = group
         self.pseudo_topic = settings.kafka.topic("pseudonymised")
         self.dead_topic = settings.kafka.topic("deadletter")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from pathlib import Path
 from typing import Annotated
@@ -46,28 +47,46 @@ def synthetic(
 def extract(
     file: Annotated[Path, typer.Argument(help="CSV or JSON-lines extract.", exists=True)],
     mapping: Annotated[Path, typer.Option(help="YAML mapping file.", exists=True)],
+    check: Annotated[
+        bool, typer.Option("--check", help="Map every row and publish nothing: a profile.")
+    ] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="The extract's date (YYYY-MM-DD), for rows the mapping gives no event_time:"
+            " dates of birth are judged plausible on it.",
+        ),
+    ] = None,
     rate: Annotated[float, typer.Option(help="Events per second (0 = unlimited).")] = 0,
 ) -> None:
-    """Import a quarterly extract: rows become events; unmappable rows are listed, not dropped."""
-    from producers.extract import import_extract, load_mapping
+    """Import a service's extract: rows become events; unmappable rows are listed, not dropped.
+    Run with --check first: it publishes nothing and prints what the pipeline would receive."""
+    from earlylink.cli.extract_view import show_import, show_profile
+    from producers.extract import check_extract, import_extract, load_mapping
+    from stream_processors.pseudonymise.rules import rules_from
 
+    date = _date(as_of)
+    settings = get_settings()
+    loaded = load_mapping(mapping)
+    if check:
+        show_profile(check_extract(file, loaded, date, rules_from(settings.linkage)), file.name)
+        return
     started = time.monotonic()
-    result = import_extract(get_settings(), file, load_mapping(mapping), rate)
-    for kind, problems in (("rejected", result.rejected), ("warning", result.field_warnings)):
-        for problem in problems[:50]:
-            console.print(
-                f"[yellow]{kind}[/] line {problem.line}: {problem.reason}", highlight=False
-            )
-        if len(problems) > 50:
-            console.print(f"... and {len(problems) - 50} more ({kind})")
-    console.print(
-        f"rows read: {result.rows:,}; mapped: {result.mapped:,}; "
-        f"rejected: {len(result.rejected):,}; "
-        f"fields left out: {len(result.field_warnings):,}"
-    )
+    result = import_extract(settings, file, loaded, rate, date)
+    show_import(result)
     _report(result.delivered, result.failed, time.monotonic() - started, result.mapped)
     if result.failed:
         raise typer.Exit(1)
+
+
+def _date(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter("give the date as YYYY-MM-DD", param_hint="--as-of") from None
 
 
 def _report(delivered: int, failed: int, seconds: float, events: int) -> None:

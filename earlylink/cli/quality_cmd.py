@@ -41,6 +41,7 @@ def dq(
         "rejected",
         "field issues",
         "completeness",
+        "translit.",
         "delay p50",
         "volume",
     ):
@@ -55,6 +56,7 @@ def dq(
             _codes(row.rejected),
             _codes(row.field_issues),
             " ".join(f"{SHORT[k]}:{v:.0%}" for k, v in row.completeness.items()),
+            f"{row.transliterated:,}",
             _duration(row.median_delay_s),
             f"{row.volume_ratio:.2f}x" if row.volume_ratio is not None else "-",
         )

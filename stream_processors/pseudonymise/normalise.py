@@ -1,9 +1,10 @@
 """Normalisation that respects real names, and canonical postcodes and dates.
 
-Names: Unicode folded to ASCII (accents, ł, ø, ß ...), lower case, titles dropped, apostrophes
-removed (O'Brien -> obrien), hyphens and spaces split parts, particles kept apart from the core
-family name (da Silva -> core "silva"), placeholders ("Baby", "Infant of", "Unknown") recognised
-as no name at all.
+Names: Unicode folded to ASCII (accents, ł, ø, ß ...), names in other scripts (Cyrillic, Arabic,
+Greek, Chinese ...) transliterated to Latin letters with ``anyascii``, lower case, titles
+dropped, apostrophes removed (O'Brien -> obrien), hyphens and spaces split parts, particles kept
+apart from the core family name (da Silva -> core "silva"), placeholders ("Baby", "Infant of",
+"Unknown") recognised as no name at all.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+
+from anyascii import anyascii
 
 TRANSLITERATE = str.maketrans(
     {
@@ -180,11 +183,31 @@ POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
 NOT_LETTERS = re.compile(r"[^a-z' -]+")
 
 
+def _strip_accents(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
 def fold(text: str) -> str:
-    """ASCII-fold: transliterate, strip accents, lower-case, collapse white space."""
-    text = unicodedata.normalize("NFKD", text.translate(TRANSLITERATE))
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    return " ".join(text.split())
+    """ASCII-fold: transliterate, strip accents, lower-case, collapse white space.
+
+    Latin letters lose their accents (so "Zoë" and "Zoe" agree); what is still not ASCII after
+    that (another script) is transliterated by anyascii, the same way every time, so a name
+    written in Cyrillic or Arabic by two sources gives the same tokens."""
+    text = text.translate(TRANSLITERATE)
+    if not text.isascii():
+        text = _strip_accents(text)
+        if not text.isascii():
+            text = anyascii(text)
+    return " ".join(text.lower().split())
+
+
+def in_other_script(text: str) -> bool:
+    """True when ``text`` has letters outside the Latin script (they are transliterated)."""
+    if text.isascii():
+        return False
+    stripped = _strip_accents(text.translate(TRANSLITERATE))
+    return any(ord(c) > 127 and c.isalpha() for c in stripped)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from schemas.wire import decode as decode_message
 from stream_processors.messages import RawMessage
 from stream_processors.pseudonymise.bloom import Encoder
 from stream_processors.pseudonymise.keys import Keyring
+from stream_processors.pseudonymise.rules import DEFAULT_RULES, Rules
 from stream_processors.pseudonymise.tokens import person_tokens
 from stream_processors.pseudonymise.validate import (
     CleanPerson,
@@ -57,6 +58,7 @@ class LedgerEntry:
     event_time: dt.datetime | None = None
     fields_present: int = 0
     field_issues: tuple[str, ...] = ()
+    transliterated: int = 0  # names transliterated from another script
 
 
 @dataclass(frozen=True)
@@ -71,11 +73,12 @@ class Result:
 
 @dataclass
 class Pseudonymiser:
-    """Holds the stage's configuration: contracts, keys, encoder."""
+    """Holds the stage's configuration: contracts, keys, encoder, validation rules."""
 
     contracts: Catalogue
     keyring: Keyring
     encoder: Encoder
+    rules: Rules = DEFAULT_RULES
 
     def process(self, message: RawMessage, now: dt.datetime) -> Result:
         raw_timestamp_ms = message.timestamp_ms
@@ -113,7 +116,11 @@ class Pseudonymiser:
         source = base["source_system"]
         key = self.record_key(source, record["record_id"])
         permitted = record["consent"] == "PERMITTED"
-        clean = clean_person(record, base["event_time"].date()) if permitted else CleanPerson()
+        clean = (
+            clean_person(record, base["event_time"].date(), self.rules)
+            if permitted
+            else CleanPerson()
+        )
         if permitted and not clean.identifying:
             return self._dead(
                 message,
@@ -131,7 +138,7 @@ class Pseudonymiser:
             "consent": record["consent"],
             "area": clean.postcode.outward if clean.postcode else None,
             "key_version": self.keyring.active,
-            "tokens": person_tokens(clean, self.keyring) if permitted else [],
+            "tokens": person_tokens(clean, self.keyring, self.rules) if permitted else [],
             "encodings": self._encodings(clean) if permitted else [],
             "related": [
                 {
@@ -217,6 +224,7 @@ class Pseudonymiser:
             **base,
             fields_present=clean.present_mask if clean else 0,
             field_issues=tuple(f"{f}:{i.value}" for f, i in clean.issues) if clean else (),
+            transliterated=clean.transliterated if clean else 0,
         )
 
     def _dead(

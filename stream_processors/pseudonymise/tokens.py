@@ -12,6 +12,7 @@ of combinations; several of them, so that one bad or missing field does not lose
 - ``b_postcode_given``: full postcode + phonetic given name (no or wrong dob)
 - ``b_former_dob``: a former family name + date of birth (surname changes)
 - ``b_postcode_family_yob``: postcode + family + year (renamed babies, nicknames)
+- ``b_uid:<scheme>``, ``b_sid:<scheme>``: a shared local identifier (``shared_ids``)
 
 ``gname``, ``fname`` and ``fname_alt`` (former family names) are made with one shared key, so
 the resolver can see a given name recorded as a family name and a surname change.
@@ -24,7 +25,9 @@ from collections.abc import Iterator
 
 import jellyfish
 
+from stream_processors import shared_ids
 from stream_processors.pseudonymise.keys import Keyring
+from stream_processors.pseudonymise.rules import DEFAULT_RULES, Rules
 from stream_processors.pseudonymise.validate import CleanPerson
 
 
@@ -35,6 +38,19 @@ def phonetic(value: str) -> str:
 def swap_free(dob: dt.date) -> str:
     low, high = sorted((dob.day, dob.month))
     return f"{dob.year}-{low:02d}-{high:02d}"
+
+
+def _shared_values(clean: CleanPerson, rules: Rules) -> Iterator[tuple[str, str]]:
+    """Tokens of the shared identifier schemes (see ``stream_processors.shared_ids``)."""
+    for name, values in sorted(clean.shared.items()):
+        scheme = rules.shared[name]
+        for value in values:
+            yield shared_ids.value_kind(name, scheme.unique), value
+            yield shared_ids.block_kind(name, scheme.unique), value
+            if scheme.near:
+                near = shared_ids.near_kind(name, scheme.unique)
+                for variant in sorted(shared_ids.one_edit_variants(value)):
+                    yield near, variant
 
 
 def _values(clean: CleanPerson) -> Iterator[tuple[str, str]]:
@@ -91,11 +107,13 @@ def _values(clean: CleanPerson) -> Iterator[tuple[str, str]]:
 SHARED_KEYS = {"gname": "name", "fname": "name", "fname_alt": "name", "fname_first": "name"}
 
 
-def person_tokens(clean: CleanPerson, keyring: Keyring) -> list[dict[str, object]]:
+def person_tokens(
+    clean: CleanPerson, keyring: Keyring, rules: Rules = DEFAULT_RULES
+) -> list[dict[str, object]]:
     """Avro ``Token`` records for a cleaned person (deduplicated, stable order)."""
     seen: set[tuple[str, str]] = set()
     tokens = []
-    for kind, value in _values(clean):
+    for kind, value in (*_values(clean), *_shared_values(clean, rules)):
         if (kind, value) in seen:
             continue
         seen.add((kind, value))

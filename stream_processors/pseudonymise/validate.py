@@ -18,9 +18,11 @@ from stream_processors.pseudonymise.normalise import (
     Name,
     Postcode,
     fold,
+    in_other_script,
     normalise_name,
     normalise_postcode,
 )
+from stream_processors.pseudonymise.rules import DEFAULT_RULES, Rules
 
 MAX_FIELD_CHARS = 100
 FUTURE_TOLERANCE = dt.timedelta(minutes=10)
@@ -44,6 +46,8 @@ class FieldIssue(StrEnum):
     FIELD_TOO_LONG = "FIELD_TOO_LONG"
     CONTROL_CHARACTERS = "CONTROL_CHARACTERS"
     PLACEHOLDER_NAME = "PLACEHOLDER_NAME"
+    INVALID_SHARED_ID = "INVALID_SHARED_ID"
+    CONFLICTING_SHARED_IDS = "CONFLICTING_SHARED_IDS"  # a unique scheme, two values, one record
 
 
 FIELDS = (
@@ -69,11 +73,13 @@ class CleanPerson:
     dob: dt.date | None = None
     postcode: Postcode | None = None
     address: str | None = None
+    shared: dict[str, tuple[str, ...]] = field(default_factory=dict)  # scheme -> values
     issues: list[tuple[str, FieldIssue]] = field(default_factory=list)
+    transliterated: int = 0  # names written in another script, transliterated to Latin
 
     @property
     def identifying(self) -> bool:
-        return any((self.nhs, self.upn, self.given, self.family, self.dob))
+        return any((self.nhs, self.upn, self.given, self.family, self.dob, self.shared))
 
     @property
     def present_mask(self) -> int:
@@ -105,12 +111,10 @@ def valid_upn(value: str) -> bool:
     return UPN_LETTERS[total % 23] == value[0]
 
 
-def plausible_dob(dob: dt.date, role: str, on: dt.date) -> bool:
-    """A child is unborn (up to ~10 months ahead) to 7 years old; an adult 11 to 90."""
-    age_days = (on - dob).days
-    if role == "CHILD":
-        return -300 <= age_days <= 7 * 366
-    return 11 * 365 <= age_days <= 90 * 366
+def plausible_dob(dob: dt.date, role: str, on: dt.date, rules: Rules = DEFAULT_RULES) -> bool:
+    """By default a child is unborn (up to ~10 months ahead) to 7 years old, an adult 11 to 90,
+    on the record's own date (``on``)."""
+    return rules.plausible_dob_age(role, (on - dob).days)
 
 
 def _text_issue(value: str) -> FieldIssue | None:
@@ -134,7 +138,9 @@ def _checked_text(
     return str(value)
 
 
-def clean_person(record: dict[str, Any], event_date: dt.date) -> CleanPerson:
+def clean_person(
+    record: dict[str, Any], event_date: dt.date, rules: Rules = DEFAULT_RULES
+) -> CleanPerson:
     """Normalise a decoded PersonRecord, dropping (and naming) every unusable field."""
     clean = CleanPerson()
     issues = clean.issues
@@ -154,7 +160,7 @@ def clean_person(record: dict[str, Any], event_date: dt.date) -> CleanPerson:
     _clean_names(record, clean)
     dob = record.get("date_of_birth")
     if dob is not None:
-        if plausible_dob(dob, str(record.get("role")), event_date):
+        if plausible_dob(dob, str(record.get("role")), event_date, rules):
             clean.dob = dob
         else:
             issues.append(("date_of_birth", FieldIssue.IMPLAUSIBLE_DOB))
@@ -165,18 +171,46 @@ def clean_person(record: dict[str, Any], event_date: dt.date) -> CleanPerson:
             issues.append(("postcode", FieldIssue.MALFORMED_POSTCODE))
     address = _checked_text(record, "address_line", issues)
     clean.address = fold(address) if address else None
+    _clean_shared_ids(record, clean, rules)
     return clean
+
+
+def _clean_shared_ids(record: dict[str, Any], clean: CleanPerson, rules: Rules) -> None:
+    """Values of the shared schemes, canonical and checked; other schemes are not used."""
+    found: dict[str, list[str]] = {}
+    bad: set[str] = set()
+    for local in record.get("local_ids") or []:
+        scheme = rules.shared.get(local["scheme"])
+        if scheme is None:
+            continue
+        raw = str(local["value"])
+        value = scheme.normalise(raw) if _text_issue(raw) is None else None
+        if value is None:
+            bad.add(scheme.name)
+        elif value not in found.setdefault(scheme.name, []):
+            found[scheme.name].append(value)
+    for name in sorted(bad):
+        clean.issues.append((f"local_ids.{name}", FieldIssue.INVALID_SHARED_ID))
+    for name, values in sorted(found.items()):
+        if not values:
+            continue
+        if rules.shared[name].unique and len(values) > 1:
+            clean.issues.append((f"local_ids.{name}", FieldIssue.CONFLICTING_SHARED_IDS))
+            continue
+        clean.shared[name] = tuple(values)
 
 
 def _clean_names(record: dict[str, Any], clean: CleanPerson) -> None:
     given_raw = _checked_text(record, "given_names", clean.issues)
     if given_raw is not None:
         clean.given = normalise_name(given_raw)
+        clean.transliterated += bool(clean.given and in_other_script(given_raw))
         if clean.given is None:
             clean.issues.append(("given_names", FieldIssue.PLACEHOLDER_NAME))
     family_raw = _checked_text(record, "family_name", clean.issues)
     if family_raw is not None:
         clean.family = normalise_name(family_raw, is_family=True)
+        clean.transliterated += bool(clean.family and in_other_script(family_raw))
         if clean.family is None:
             clean.issues.append(("family_name", FieldIssue.PLACEHOLDER_NAME))
     for former in record.get("former_family_names") or []:

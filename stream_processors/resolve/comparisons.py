@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from stream_processors import shared_ids as idkinds
 from stream_processors.pseudonymise.bloom import dice
 from stream_processors.resolve.records import LinkRecord
 
@@ -56,6 +57,34 @@ def similar(kind: str, at_least: float) -> Predicate:
         return x is not None and y is not None and dice(x, y) >= at_least
 
     return check
+
+
+def _common_id_kinds(a: LinkRecord, b: LinkRecord) -> list[str]:
+    if not a.shared_ids or not b.shared_ids:
+        return []
+    return [k for k in a.shared_ids if k in b.shared_ids]
+
+
+def shared_id_present(a: LinkRecord, b: LinkRecord) -> bool:
+    """Both records hold a value of at least one shared identifier scheme in common."""
+    return bool(_common_id_kinds(a, b))
+
+
+def shared_id_agrees(unique: bool) -> Predicate:
+    """A value in common in a scheme that is (or is not) unique per person."""
+
+    def check(a: LinkRecord, b: LinkRecord) -> bool:
+        return any(
+            idkinds.is_unique_kind(k) == unique and a.shared_ids[k] & b.shared_ids[k]
+            for k in _common_id_kinds(a, b)
+        )
+
+    return check
+
+
+def shared_id_near(a: LinkRecord, b: LinkRecord) -> bool:
+    """Values one edit apart (their one-edit variant tokens meet)."""
+    return any(a.near_ids(k) & b.near_ids(k) for k in _common_id_kinds(a, b))
 
 
 @dataclass(frozen=True)
@@ -142,6 +171,15 @@ COMPARISONS: tuple[Comparison, ...] = (
             Level("address_90", similar("address", 0.9)),
             Level("sector", same("sector")),
             Level("district", same("district")),
+        ),
+    ),
+    Comparison(
+        "local_id",
+        shared_id_present,
+        (
+            Level("exact_unique", shared_id_agrees(unique=True)),
+            Level("exact", shared_id_agrees(unique=False)),
+            Level("near", shared_id_near),
         ),
     ),
     Comparison(

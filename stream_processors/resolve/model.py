@@ -87,15 +87,24 @@ class Model:
         path.write_text(json.dumps({"version": self.version, **self.to_json()}, indent=1))
 
 
+def _default_json() -> dict[str, Any]:
+    text = resources.files("stream_processors.resolve").joinpath("default_model.json").read_text()
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
 def load_model(path: Path | None = None) -> Model:
-    """The model at ``path``, or the default shipped with earlylink."""
+    """The model at ``path``, or the default shipped with earlylink. A comparison the file does
+    not have (a model trained before the comparison existed) takes the default's numbers."""
+    default = _default_json()
     if path is None:
-        text = (
-            resources.files("stream_processors.resolve").joinpath("default_model.json").read_text()
-        )
-    else:
-        try:
-            text = path.read_text()
-        except OSError as exc:
-            raise ConfigurationError(f"cannot read model {path}: {exc}") from exc
-    return Model.from_json(json.loads(text))
+        return Model.from_json(default)
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"cannot read model {path}: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("probabilities"), dict):
+        raise ConfigurationError(f"not a valid model file: {path} has no probabilities")
+    for name, levels in default["probabilities"].items():
+        data["probabilities"].setdefault(name, levels)
+    return Model.from_json(data)

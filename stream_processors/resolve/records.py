@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from stream_processors import shared_ids as idkinds
+
 
 @dataclass(frozen=True)
 class LinkRecord:
@@ -31,6 +33,14 @@ class LinkRecord:
         return self._blocking
 
     @cached_property
+    def shared_ids(self) -> dict[str, frozenset[bytes]]:
+        """Shared local identifier tokens by kind (``uid:<scheme>`` / ``sid:<scheme>``)."""
+        return {k: v for k, v in self.multi.items() if idkinds.is_value_kind(k)}
+
+    def near_ids(self, kind: str) -> frozenset[bytes]:
+        return self.multi.get(idkinds.NEAR + kind, frozenset())
+
+    @cached_property
     def _blocking(self) -> tuple[bytes, ...]:
         found = [v for k, v in self.tokens.items() if k.startswith("b_")]
         found.extend(v for k, values in self.multi.items() if k.startswith("b_") for v in values)
@@ -45,7 +55,7 @@ def from_pseudo(record: dict[str, Any]) -> LinkRecord:
     tokens: dict[str, bytes] = {}
     multi: dict[str, set[bytes]] = {}
     for token in record["tokens"]:
-        if token["kind"] in MULTI_KINDS:
+        if token["kind"] in MULTI_KINDS or idkinds.is_shared_id_kind(token["kind"]):
             multi.setdefault(token["kind"], set()).add(token["value"])
         else:
             tokens[token["kind"]] = token["value"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from stream_processors import shared_ids as idkinds
 from stream_processors.pseudonymise.bloom import dice
 from stream_processors.resolve.comparisons import COMPARISONS, NULL, Comparison
 from stream_processors.resolve.model import TF_COMPARISONS, Model
@@ -56,7 +57,8 @@ def score_pair(
 def cannot_link(a: LinkRecord, b: LinkRecord) -> str | None:
     """Why two records can never be one person, or None.
 
-    Different valid NHS numbers or pupil numbers; a child and an adult; twins (children with the
+    Different valid NHS numbers or pupil numbers, or no value in common in a shared identifier
+    scheme that is unique per person; a child and an adult; twins (children with the
     same date of birth and family name but clearly different given names, no short form of one
     another, and no NHS number in common).
     """
@@ -66,6 +68,11 @@ def cannot_link(a: LinkRecord, b: LinkRecord) -> str | None:
         x, y = a.get(kind), b.get(kind)
         if x is not None and y is not None and x != y:
             return f"different_{kind}"
+    if a.shared_ids and b.shared_ids:
+        for kind, values in a.shared_ids.items():
+            other = b.shared_ids.get(kind)
+            if other is not None and idkinds.is_unique_kind(kind) and not values & other:
+                return "different_shared_id"
     if a.is_child and _twins(a, b):
         return "twins"
     return None
