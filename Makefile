@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lint format typecheck test test-unit demo bench stack-up stack-down clean
+.PHONY: help setup browser lint format typecheck test test-unit demo bench stack-up stack-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -17,6 +17,16 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP) ## Create .venv and install earlylink with its dev tools
+
+browser: ## Debian's chromium, for the status-page test (installed here when missing, as root)
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "== installing Debian's chromium for the status-page test"; \
+	    apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "the status-page test needs Debian's chromium: run 'sudo apt-get install chromium'"; \
+	    exit 1; \
+	  fi; }
 
 lint: setup ## ruff lint and format check
 	$(BIN)/ruff check .
@@ -32,7 +42,7 @@ typecheck: setup ## mypy (strict) on the packages
 test-unit: setup ## Unit tests only (no services)
 	$(BIN)/pytest -m unit -q
 
-test: setup lint typecheck ## Lint, type-check, then every test on the real local stack (brought up if needed)
+test: setup lint typecheck browser ## Lint, type-check, then every test on the real local stack (brought up if needed)
 	$(BIN)/earlylink stack up
 	$(BIN)/pytest -q
 

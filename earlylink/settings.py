@@ -186,6 +186,9 @@ class LinkageSettings(BaseSettings):
     shared_ids: list[SharedIdScheme] = Field(default_factory=list)
     child_age_years: tuple[float, float] | None = None  # default: unborn (10 months) to 7
     adult_age_years: tuple[float, float] | None = None  # default: 11 to 90
+    # "uk": a postcode that is not a UK one is left out (MALFORMED_POSTCODE); "any": another
+    # country's postal code is kept whole (it then has no district, so no clear area either)
+    postcodes: Literal["uk", "any"] = "uk"
 
     @field_validator("shared_ids")
     @classmethod

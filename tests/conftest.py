@@ -183,18 +183,18 @@ TEST_SECRET = "4f" * 32  # a throwaway test secret (hex), never a deployment's
 
 @pytest.fixture
 def run_processor(live_settings: Settings, tmp_path: Any) -> Iterator[Callable[..., Any]]:
-    """Start ``earlylink run NAME`` as a real process (for ``settings``, default the session's);
-    stopped at the end of the test."""
+    """Start ``earlylink run NAME`` as a real process (for ``settings``, default the session's,
+    with any further environment variables given by keyword); stopped at the end of the test."""
     import subprocess
     import sys
 
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(name: str, settings: Settings | None = None) -> Any:
+    def start(name: str, settings: Settings | None = None, **env: str) -> Any:
         log_path = tmp_path / f"{name}.log"
         proc = subprocess.Popen(
             [sys.executable, "-m", "earlylink", "run", name],
-            env={**os.environ, **processor_env(settings or live_settings)},
+            env={**os.environ, **processor_env(settings or live_settings), **env},
             stdout=log_path.open("ab"),
             stderr=subprocess.STDOUT,
         )

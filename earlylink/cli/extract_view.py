@@ -64,7 +64,9 @@ def show_profile(profile: Profile, name: str) -> None:
     if profile.rejected:
         console.print(_reasons_table("rows rejected (not published)", profile.rejected))
     if profile.dead_letter:
-        console.print(_reasons_table("rows the pseudonymiser will dead-letter", profile.dead_letter))
+        console.print(
+            _reasons_table("rows the pseudonymiser will dead-letter", profile.dead_letter)
+        )
     ids = Table(title="identifiers (rows for linkage holding each)")
     ids.add_column("kind")
     ids.add_column("rows", justify="right")

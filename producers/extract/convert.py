@@ -141,28 +141,23 @@ def _values(mapping: Mapping, row: Row) -> tuple[dict[str, Any], list[FieldProbl
     return values, problems
 
 
-def _nested(mapping: Mapping, row: Row, values: dict[str, Any], problems: list[Any]) -> None:
-    ids, related = [], []
-    for rule in mapping.local_ids:
+def _nested(
+    mapping: Mapping, row: Row, values: dict[str, Any], problems: list[FieldProblem]
+) -> None:
+    """``local_ids`` and ``related``: one entry per rule whose column has a value."""
+    rules: list[tuple[str, FieldRule, str, str]] = [
+        ("local_ids", r, "scheme", r.scheme) for r in mapping.local_ids
+    ]
+    rules += [("related", r, "relationship", r.relationship.value) for r in mapping.related]
+    for name, rule, label, tag in rules:
         try:
-            value = read_value(rule, row, f"local_ids.{rule.scheme}", "scalar")
+            value = read_value(rule, row, f"{name}.{tag}", "scalar")
         except FieldProblem as problem:
             problems.append(problem)
             continue
         if value is not None:
-            ids.append({"scheme": rule.scheme, "value": str(value)})
-    for ref in mapping.related:
-        try:
-            value = read_value(ref, row, f"related.{ref.relationship.value}", "scalar")
-        except FieldProblem as problem:
-            problems.append(problem)
-            continue
-        if value is not None:
-            related.append({"relationship": ref.relationship.value, "record_id": str(value)})
-    if ids:
-        values["local_ids"] = ids
-    if related:
-        values["related"] = related
+            slot = "value" if name == "local_ids" else "record_id"
+            values.setdefault(name, []).append({label: tag, slot: str(value)})
 
 
 def _event_time(mapping: Mapping, row: Row, as_of: dt.datetime) -> tuple[dt.datetime, list[str]]:

@@ -161,7 +161,8 @@ def _rule(kind: type[FieldRule], raw: Any) -> FieldRule:
 def _problem(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         return "; ".join(
-            (".".join(str(p) for p in e["loc"]) + ": " if e["loc"] else "") + e["msg"]
+            (".".join(str(p) for p in e["loc"]) + ": " if e["loc"] else "")
+            + e["msg"].removeprefix("Value error, ")
             for e in exc.errors(include_input=False, include_url=False)
         )
     return str(exc)
@@ -224,10 +225,8 @@ def load_mapping(path: Path) -> Mapping:
             event_time = _rule(FieldRule, raw["event_time"])
         except (ValidationError, ValueError, TypeError) as exc:
             problems.append(f"{shell.where('event_time')}: {_problem(exc)}")
-    if problems:
-        raise ConfigurationError(f"mapping {path} has problems:\n  " + "\n  ".join(problems))
     mapping = Mapping(
-        source_system=str(raw["source_system"]).strip(),
+        source_system=str(raw.get("source_system") or "").strip(),
         event_type=event_type,
         schema_version=int(raw.get("schema_version", 2)),
         fields=made["fields"],
@@ -237,11 +236,10 @@ def load_mapping(path: Path) -> Mapping:
         origin=str(path),
         lines=lines,
     )
-    contract_problems = check_contract(mapping)
-    if contract_problems:
-        raise ConfigurationError(
-            f"mapping {path} has problems:\n  " + "\n  ".join(contract_problems)
-        )
+    if event_type in MODELS:  # the rules that parsed, and every field named, against the contract
+        problems += check_contract(mapping, named=set(raw_fields))
+    if problems:
+        raise ConfigurationError(f"mapping {path} has problems:\n  " + "\n  ".join(problems))
     return mapping
 
 
@@ -262,8 +260,9 @@ def field_kind(event_type: str, name: str) -> str:
     return "scalar"
 
 
-def check_contract(mapping: Mapping) -> list[str]:
-    """Problems of the mapping against its contract (fields unknown, missing, constant ids)."""
+def check_contract(mapping: Mapping, named: set[str] | None = None) -> list[str]:
+    """Problems of the mapping against its contract (fields unknown, missing, constant ids);
+    ``named``: every field the file names, its rule usable or not."""
     model = MODELS[mapping.event_type]
     known = [n for n in model.model_fields if n != "envelope"]
     problems = []
@@ -279,7 +278,7 @@ def check_contract(mapping: Mapping) -> list[str]:
             problems.append(
                 f"{mapping.where('fields', name)}: {mapping.event_type} has no field {name!r}"
             )
-    given = set(mapping.fields) | {n for n in NESTED if getattr(mapping, n)}
+    given = set(mapping.fields) | {n for n in NESTED if getattr(mapping, n)} | (named or set())
     for name in known:
         if model.model_fields[name].is_required() and name not in given:
             problems.append(

@@ -44,16 +44,18 @@ def write_truth(generator: BoroughGenerator, path: Path) -> int:
 
 
 def read_truth(path: Path) -> list[TruthRow]:
+    """Rows of a truth file: the borough's, or any CSV with source_system, record_id and
+    person_id (such as ``python -m producers.febrl truth 1``)."""
     with path.open(newline="", encoding="utf-8") as handle:
         return [
             TruthRow(
                 row["source_system"],
                 row["record_id"],
                 row["person_id"],
-                row["family_id"],
-                row["role"],
-                row["twin_of"] or None,
-                row["flags"],
+                row.get("family_id") or "",
+                row.get("role") or "",
+                row.get("twin_of") or None,
+                row.get("flags") or "",
                 row.get("mother_id") or None,
             )
             for row in csv.DictReader(handle)

@@ -247,22 +247,39 @@ def normalise_name(raw: str | None, is_family: bool = False) -> Name | None:
 
 @dataclass(frozen=True)
 class Postcode:
-    outward: str  # district, e.g. "SE11"
-    inward: str  # e.g. "5QY"
+    """A UK postcode (district and inward code), or another country's postal code as one
+    value (``inward`` empty): it then has no district or sector."""
+
+    outward: str  # district, e.g. "SE11"; the whole code when not a UK postcode
+    inward: str  # e.g. "5QY"; "" when not a UK postcode
 
     @property
     def full(self) -> str:
-        return f"{self.outward} {self.inward}"
+        return f"{self.outward} {self.inward}" if self.inward else self.outward
 
     @property
-    def sector(self) -> str:
-        return f"{self.outward} {self.inward[0]}"
+    def sector(self) -> str | None:
+        return f"{self.outward} {self.inward[0]}" if self.inward else None
+
+    @property
+    def district(self) -> str | None:
+        return self.outward if self.inward else None
 
 
-def normalise_postcode(raw: str | None) -> Postcode | None:
-    """Canonical UK postcode, or None when it is not one (any case or spacing accepted)."""
+OTHER_POSTAL_CODE = re.compile(r"^[A-Z0-9]{3,10}$")
+
+
+def normalise_postcode(raw: str | None, uk_only: bool = True) -> Postcode | None:
+    """Canonical UK postcode, or None when it is not one (any case or spacing accepted). With
+    ``uk_only`` off, a postal code of another country (3 to 10 letters and digits once spaces
+    and hyphens are gone) is kept whole."""
     if raw is None:
         return None
     compact = re.sub(r"\s+", "", raw).upper()
     match = POSTCODE.match(compact)
-    return Postcode(match[1], match[2]) if match else None
+    if match:
+        return Postcode(match[1], match[2])
+    if uk_only:
+        return None
+    other = compact.replace("-", "")
+    return Postcode(other, "") if OTHER_POSTAL_CODE.match(other) else None

@@ -1,5 +1,6 @@
-"""What the pseudonymiser accepts for linkage beyond the contract: plausible ages per role, and
-the local identifier schemes several sources share.
+"""What the pseudonymiser accepts for linkage beyond the contract: plausible ages per role, the
+postal codes it takes (UK postcodes only, by default), and the local identifier schemes several
+sources share.
 
 A ``local_ids`` scheme is unused for linkage unless it is declared shared. A shared scheme's
 values are normalised (white space and hyphens out, upper case), checked against its format
@@ -75,6 +76,7 @@ class Rules:
     child_days: tuple[int, int] = (-300, 7 * 366)  # unborn (~10 months ahead) to 7 years
     adult_days: tuple[int, int] = (11 * 365, 90 * 366)
     shared: dict[str, SharedScheme] = field(default_factory=dict)
+    uk_postcodes_only: bool = True  # else another country's postal code is kept whole
 
     def plausible_dob_age(self, role: str, age_days: int) -> bool:
         low, high = self.child_days if role == "CHILD" else self.adult_days
@@ -101,6 +103,7 @@ def rules_from(settings: LinkageSettings) -> Rules:
         child_days=_days(child) if child else DEFAULT_RULES.child_days,
         adult_days=_days(adult) if adult else DEFAULT_RULES.adult_days,
         shared=shared,
+        uk_postcodes_only=settings.postcodes == "uk",
     )
 
 

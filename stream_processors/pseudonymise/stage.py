@@ -136,7 +136,7 @@ class Pseudonymiser:
             "role": record["role"],
             "sex": record["sex"],
             "consent": record["consent"],
-            "area": clean.postcode.outward if clean.postcode else None,
+            "area": clean.postcode.district if clean.postcode else None,
             "key_version": self.keyring.active,
             "tokens": person_tokens(clean, self.keyring, self.rules) if permitted else [],
             "encodings": self._encodings(clean) if permitted else [],

@@ -61,7 +61,7 @@ def _values(clean: CleanPerson) -> Iterator[tuple[str, str]]:
     pf = phonetic(family) if family else None
     dob = clean.dob.isoformat() if clean.dob else None
     yob = str(clean.dob.year) if clean.dob else None
-    district = clean.postcode.outward if clean.postcode else None
+    district = clean.postcode.district if clean.postcode else None
     pc = clean.postcode.full if clean.postcode else None
     singles = {
         "nhs": clean.nhs,
@@ -77,7 +77,7 @@ def _values(clean: CleanPerson) -> Iterator[tuple[str, str]]:
         "dob_swap": swap_free(clean.dob) if clean.dob else None,
         "postcode": pc,
         "sector": clean.postcode.sector if clean.postcode else None,
-        "district": clean.postcode.outward if clean.postcode else None,
+        "district": district,
         "b_nhs": clean.nhs,
         "b_upn": clean.upn,
         "b_dob_family": f"{dob}|{pf}" if dob and pf else None,

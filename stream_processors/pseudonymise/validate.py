@@ -166,7 +166,7 @@ def clean_person(
             issues.append(("date_of_birth", FieldIssue.IMPLAUSIBLE_DOB))
     postcode = _checked_text(record, "postcode", issues)
     if postcode is not None:
-        clean.postcode = normalise_postcode(postcode)
+        clean.postcode = normalise_postcode(postcode, rules.uk_postcodes_only)
         if clean.postcode is None:
             issues.append(("postcode", FieldIssue.MALFORMED_POSTCODE))
     address = _checked_text(record, "address_line", issues)

@@ -34,6 +34,8 @@ CANARY = {
 }
 # (the date of birth lies before any synthetic event, so a match could only be a leak; the NHS
 # number is valid, so it is tokenised rather than dropped)
+SCRIPT_CANARY = {"given": "Зкканарианна", "family": "Вексканаридзе"}  # transliterated on the way
+
 EVENT_TIME = dt.datetime(2025, 3, 1, 12, tzinfo=dt.UTC)
 
 
@@ -114,7 +116,11 @@ def corpus() -> dict[str, Any]:
     borough = BoroughGenerator(120, 21).events()
     return {
         "borough": borough,
-        "canaries": [_person() for _ in range(5)],
+        "canaries": [_person() for _ in range(5)]
+        + [
+            _person(given_names=SCRIPT_CANARY["given"], family_name=SCRIPT_CANARY["family"])
+            for _ in range(2)
+        ],
         "record_level": _record_level_events(),
         "field_level": {code: _person(**change) for code, change in FIELD_LEVEL.items()},
     }
@@ -171,9 +177,22 @@ def _dump_database(dsn: str) -> str:
     return buffer.getvalue()
 
 
+def _script_canary_strings() -> list[str]:
+    """The names in their own script (as text, and as their UTF-8 bytes read as Latin-1, the
+    way the topic haystack is read) and transliterated."""
+    from anyascii import anyascii
+
+    found = []
+    for name in SCRIPT_CANARY.values():
+        latin = anyascii(name)
+        found += [name, name.encode().decode("latin-1"), latin, latin.lower()]
+    return found
+
+
 def _canary_strings() -> list[str]:
     dob = CANARY["dob"]
     return [
+        *_script_canary_strings(),
         CANARY["given"],
         CANARY["given"].lower(),
         CANARY["family"],
@@ -221,8 +240,12 @@ def test_pipeline_stage_one(
             "SELECT unnest(field_issues), outcome FROM ingest_ledger"
             " WHERE source_system = 'canary-service'"
         ).fetchall()
+        transliterated = conn.execute(
+            "SELECT sum(transliterated) FROM ingest_ledger WHERE source_system = 'canary-service'"
+        ).fetchone()
     for code in FIELD_LEVEL:
         assert (code, "PSEUDONYMISED") in issues, code
+    assert transliterated == (4,)  # the script canaries went the transliterated way
 
     # 4. canaries: nowhere downstream of the pseudonymiser
     forwarded = _topic_bytes(settings, settings.kafka.topic("pseudonymised"))

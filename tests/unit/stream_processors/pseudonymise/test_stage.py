@@ -154,3 +154,32 @@ def test_undecodable_messages(data: bytes, reason: str) -> None:
     result = STAGE.process(RawMessage("raw", 3, 9, data), NOW)
     assert (result.entry.outcome, result.entry.reason) == (Outcome.DEAD_LETTERED, reason)
     assert result.entry.source_system == "unknown"
+
+
+def test_names_in_another_script_are_counted_and_shared_ids_identify(
+    person: Callable[..., Any],
+) -> None:
+    from schemas.models import LocalId
+    from stream_processors.pseudonymise.rules import Rules, SharedScheme
+
+    stage = Pseudonymiser(
+        catalogue(), RING, Encoder(RING), Rules(shared={"ci": SharedScheme("ci")})
+    )
+
+    def run(event: Any) -> Any:
+        data = encode(catalogue().get("PersonRecord", 2), event.to_avro())
+        return stage.process(RawMessage("raw", 0, 1, data), NOW)
+
+    cyrillic = run(person(given_names="Иван", family_name="Петров"))
+    assert cyrillic.entry.transliterated == 2
+    assert "Иван".encode() not in cyrillic.value and b"ivan" not in cyrillic.value.lower()
+    only_id = person(
+        given_names=None,
+        family_name=None,
+        date_of_birth=None,
+        local_ids=[LocalId(scheme="ci", value="A-1")],
+    )
+    assert run(only_id).entry.outcome is Outcome.PSEUDONYMISED  # the shared id identifies
+    assert _run(only_id).entry.outcome is Outcome.DEAD_LETTERED  # unshared: nothing to link on
+    kinds = {t["kind"] for t in decode(run(only_id).value, catalogue()).record["tokens"]}
+    assert {"uid:ci", "b_uid:ci"} <= kinds

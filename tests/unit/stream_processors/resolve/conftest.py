@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -15,9 +16,16 @@ from schemas.wire import decode, encode
 from stream_processors.messages import RawMessage
 from stream_processors.pseudonymise.bloom import Encoder
 from stream_processors.pseudonymise.keys import Keyring
+from stream_processors.pseudonymise.rules import Rules, SharedScheme
 from stream_processors.resolve.records import LinkRecord, from_pseudo
 
 RING = Keyring({1: b"r" * 32}, 1)
+RULES = Rules(  # two shared schemes: one unique per person, one not (with near tokens)
+    shared={
+        "client-index": SharedScheme("client-index", re.compile(r"CI[0-9]{6}")),
+        "family-case": SharedScheme("family-case", unique=False, near=True),
+    }
+)
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +33,7 @@ def link() -> Callable[..., LinkRecord]:
     """Build a LinkRecord from raw fields through the real pseudonymise stage."""
     from stream_processors.pseudonymise.stage import Pseudonymiser
 
-    stage = Pseudonymiser(catalogue(), RING, Encoder(RING))
+    stage = Pseudonymiser(catalogue(), RING, Encoder(RING), RULES)
 
     def make(**kw: Any) -> LinkRecord:
         fields: dict[str, Any] = {

@@ -86,3 +86,18 @@ def test_scores_are_symmetric_and_explained(link: Make) -> None:
     explained = ab.as_json(MODEL.version)
     assert explained["model_version"] == MODEL.version
     assert {c["comparison"] for c in explained["comparisons"]} >= {"dob", "given", "family"}
+
+
+@pytest.mark.parametrize(
+    ("given", "family"), [("Александра", "Иванова"), ("فاطمة", "الحسيني"), ("明", "王")]
+)
+def test_a_name_in_another_script_recorded_the_same_way_by_two_sources_links(
+    link: Make, given: str, family: str
+) -> None:
+    a = link(source="cc", given_names=given, family_name=family, postcode=None)
+    b = link(source="hv", given_names=given, family_name=family)
+    levels = _levels(a, b)
+    assert (levels["given"], levels["family"]) == ("exact", "exact")
+    assert linked(a, b)
+    stranger = link(source="hv", given_names="Мария", family_name="Смирнова")
+    assert _levels(a, stranger)["given"] != "exact"
