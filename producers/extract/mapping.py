@@ -16,6 +16,8 @@ for every row.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import re
 import typing
 from dataclasses import dataclass, field
@@ -243,6 +245,7 @@ def load_mapping(path: Path) -> Mapping:
     return mapping
 
 
+@functools.lru_cache(maxsize=256)
 def field_kind(event_type: str, name: str) -> str:
     """``date``, ``datetime``, ``list`` or ``scalar``: how a field's value is read."""
     annotation = MODELS[event_type].model_fields[name].annotation
@@ -251,8 +254,6 @@ def field_kind(event_type: str, name: str) -> str:
         return "list"
     if any(a is typing.Any for a in args):
         return "scalar"
-    import datetime as dt
-
     if dt.datetime in args:
         return "datetime"
     if dt.date in args:
