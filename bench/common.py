@@ -57,19 +57,23 @@ def scratch(web_port: int = 16090) -> Iterator[Settings]:
             )
 
 
-def start_processor(settings: Settings, name: str, **extra: str) -> subprocess.Popen[bytes]:
-    """``earlylink run NAME`` for ``settings`` (warnings only in its output)."""
-    env = {
+def start_processor(
+    settings: Settings, name: str, env: dict[str, str] | None = None, **extra: str
+) -> subprocess.Popen[bytes]:
+    """``earlylink run NAME`` for ``settings`` (warnings only in its output); ``extra`` are
+    processor settings (``batch_size=...``), ``env`` any further environment variables."""
+    environment = {
         **os.environ,
         "EARLYLINK_KAFKA_TOPIC_PREFIX": settings.kafka.topic_prefix,
         "EARLYLINK_DATABASE_NAME": settings.database.name,
         "EARLYLINK_PSEUDONYMISATION_SECRET": SECRET,
         "EARLYLINK_PROCESSOR_WEB_PORT": str(settings.processor.web_port),
         **{f"EARLYLINK_PROCESSOR_{k.upper()}": v for k, v in extra.items()},
+        **(env or {}),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "earlylink", "run", name, "--loglevel", "warning"],
-        env=env,
+        env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -7,12 +7,19 @@ of combinations; several of them, so that one bad or missing field does not lose
 - ``b_nhs``, ``b_upn``: the identifiers themselves
 - ``b_dob_family``, ``b_dob_given``: date of birth + phonetic family / given name
 - ``b_swap_family``: day/month-order-free date of birth + phonetic family name
-- ``b_names_yob``: both phonetic names in either order + year of birth + postcode district
-  (name swaps, dob typos; local, so its blocks do not grow as more areas join)
-- ``b_postcode_given``: full postcode + phonetic given name (no or wrong dob)
+- ``b_dob_district``: date of birth + postcode district (both names wrong or missing; outside
+  the UK, where there is no district, the date of birth alone)
+- ``b_names_district``: both phonetic names in either order + district (name swaps, dates of
+  birth wrong or missing)
+- ``b_postcode``: full postcode, children and adults apart (both names and the date of birth
+  differ; they never link across roles, so a household's block holds half its records)
+- ``b_postcode_given``: full postcode + phonetic given name (a dense postcode past the cap)
 - ``b_former_dob``: a former family name + date of birth (surname changes)
-- ``b_postcode_family_yob``: postcode + family + year (renamed babies, nicknames)
 - ``b_uid:<scheme>``, ``b_sid:<scheme>``: a shared local identifier (``shared_ids``)
+
+Each key is local (a date, a district, a postcode), so its blocks do not grow as more areas
+join. Chosen by blocking recall against candidate pairs per record on FEBRL1, FEBRL2 and the
+borough (``bench/linkage_quality.py``; docs/resolution.md has the figures).
 
 ``gname``, ``fname`` and ``fname_alt`` (former family names) are made with one shared key, so
 the resolver can see a given name recorded as a family name and a surname change.
@@ -83,11 +90,10 @@ def _values(clean: CleanPerson) -> Iterator[tuple[str, str]]:
         "b_dob_family": f"{dob}|{pf}" if dob and pf else None,
         "b_dob_given": f"{dob}|{pg}" if dob and pg else None,
         "b_swap_family": f"{swap_free(clean.dob)}|{pf}" if clean.dob and pf else None,
-        "b_names_yob": "|".join([*sorted((pg, pf)), yob, district or ""])
-        if pg and pf and yob
-        else None,
         "b_postcode_given": f"{pc}|{pg}" if pc and pg else None,
-        "b_postcode_family_yob": f"{pc}|{pf}|{yob}" if pc and pf and yob else None,
+        "b_dob_district": f"{dob}|{district or ''}" if dob else None,
+        "b_postcode": f"{pc}|{'child' if clean.child else 'adult'}" if pc else None,
+        "b_names_district": "|".join([*sorted((pg, pf)), district or ""]) if pg and pf else None,
     }
     for kind, value in singles.items():
         if value:

@@ -76,6 +76,7 @@ class CleanPerson:
     shared: dict[str, tuple[str, ...]] = field(default_factory=dict)  # scheme -> values
     issues: list[tuple[str, FieldIssue]] = field(default_factory=list)
     transliterated: int = 0  # names written in another script, transliterated to Latin
+    child: bool = False  # a child's record (children and adults never link: blocks keep apart)
 
     @property
     def identifying(self) -> bool:
@@ -142,7 +143,7 @@ def clean_person(
     record: dict[str, Any], event_date: dt.date, rules: Rules = DEFAULT_RULES
 ) -> CleanPerson:
     """Normalise a decoded PersonRecord, dropping (and naming) every unusable field."""
-    clean = CleanPerson()
+    clean = CleanPerson(child=str(record.get("role")) == "CHILD")
     issues = clean.issues
     nhs = _checked_text(record, "nhs_number", issues)
     if nhs is not None:

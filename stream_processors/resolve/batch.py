@@ -75,6 +75,8 @@ def score_changed(
         if a == b or (a, b) in seen or a not in pool or b not in pool:
             continue
         seen.add((a, b))
+        if pool[a].is_child != pool[b].is_child:
+            continue  # a child and an adult are never one person: no need to score them
         score = score_pair(pool[a], pool[b], model)
         if score.weight >= model.link_threshold:
             edges.append((a, b, score.weight, score.as_json(model.version)))

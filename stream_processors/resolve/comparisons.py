@@ -20,7 +20,8 @@ Predicate = Callable[[LinkRecord, LinkRecord], bool]
 
 def same(kind: str) -> Predicate:
     def check(a: LinkRecord, b: LinkRecord) -> bool:
-        return a.get(kind) is not None and a.get(kind) == b.get(kind)
+        x = a.tokens.get(kind)  # the token dicts directly: this runs for every pair and level
+        return x is not None and x == b.tokens.get(kind)
 
     return check
 
@@ -53,8 +54,11 @@ def in_other(kind: str, multi_kind: str) -> Predicate:
 
 def similar(kind: str, at_least: float) -> Predicate:
     def check(a: LinkRecord, b: LinkRecord) -> bool:
-        x, y = a.encodings.get(kind), b.encodings.get(kind)
-        return x is not None and y is not None and dice(x, y) >= at_least
+        x = a.encodings.get(kind)
+        if x is None:
+            return False
+        y = b.encodings.get(kind)
+        return y is not None and dice(x, y) >= at_least
 
     return check
 
@@ -114,12 +118,14 @@ class Comparison:
 def both(*kinds: str, encodings: tuple[str, ...] = ()) -> Predicate:
     """Both records have at least one of ``kinds`` (tokens) or ``encodings``."""
 
-    def check(a: LinkRecord, b: LinkRecord) -> bool:
-        def has(r: LinkRecord) -> bool:
-            return any(r.get(k) is not None for k in kinds) or any(
-                e in r.encodings for e in encodings
-            )
+    def has(r: LinkRecord) -> bool:
+        tokens, encoded = r.tokens, r.encodings
+        for k in kinds:
+            if k in tokens:
+                return True
+        return any(e in encoded for e in encodings)
 
+    def check(a: LinkRecord, b: LinkRecord) -> bool:
         return has(a) and has(b)
 
     return check

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -84,7 +85,13 @@ class Model:
             raise ConfigurationError(f"not a valid model file: {exc}") from exc
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps({"version": self.version, **self.to_json()}, indent=1))
+        """Write the model, readable by its owner only: its term frequencies are a profile of
+        the linked population's name tokens, as secret as the tokens themselves."""
+        text = json.dumps({"version": self.version, **self.to_json()}, indent=1)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.chmod(path, 0o600)  # also when the file was there before
 
 
 def _default_json() -> dict[str, Any]:

@@ -22,16 +22,22 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Score:
+    """A pair's match weight and, per comparison with data on both sides, (comparison, level,
+    weight); ``evidence`` names them (made only when asked: most pairs scored are not linked)."""
+
     weight: float
-    evidence: tuple[Evidence, ...]
+    levels: tuple[tuple[str, str, float], ...]
+
+    @property
+    def evidence(self) -> tuple[Evidence, ...]:
+        return tuple(Evidence(c, lv, w) for c, lv, w in self.levels)
 
     def as_json(self, model_version: str) -> dict[str, object]:
         return {
             "model_version": model_version,
             "match_weight": round(self.weight, 3),
             "comparisons": [
-                {"comparison": e.comparison, "level": e.level, "weight": round(e.weight, 3)}
-                for e in self.evidence
+                {"comparison": c, "level": lv, "weight": round(w, 3)} for c, lv, w in self.levels
             ],
         }
 
@@ -41,17 +47,16 @@ def score_pair(
 ) -> Score:
     """Match weight of a pair: prior plus each comparison's level weight (symmetric)."""
     total = model.prior_weight
-    evidence = []
+    levels = []
     for comparison in comparisons:
         level = comparison.level(a, b)
-        token = (
-            a.get(TF_COMPARISONS[comparison.name]) if comparison.name in TF_COMPARISONS else None
-        )
-        weight = model.weight(comparison.name, level, token)
+        if level == NULL:
+            continue  # weight 0
+        kind = TF_COMPARISONS.get(comparison.name)
+        weight = model.weight(comparison.name, level, a.tokens.get(kind) if kind else None)
         total += weight
-        if level != NULL:
-            evidence.append(Evidence(comparison.name, level, weight))
-    return Score(total, tuple(evidence))
+        levels.append((comparison.name, level, weight))
+    return Score(total, tuple(levels))
 
 
 def cannot_link(a: LinkRecord, b: LinkRecord) -> str | None:
@@ -59,8 +64,8 @@ def cannot_link(a: LinkRecord, b: LinkRecord) -> str | None:
 
     Different valid NHS numbers or pupil numbers, or no value in common in a shared identifier
     scheme that is unique per person; a child and an adult; twins (children with the
-    same date of birth and family name but clearly different given names, no short form of one
-    another, and no NHS number in common).
+    same date of birth and family name but clearly different given names: not a short form of
+    one another, not the same name phonetically, and no NHS number in common).
     """
     if a.is_child != b.is_child:
         return "child_and_adult"
@@ -88,5 +93,7 @@ def _twins(a: LinkRecord, b: LinkRecord) -> bool:
     ga, gb = a.get("gname"), b.get("gname")
     if ga is None or gb is None or ga == gb or a.get("gcanon") == b.get("gcanon"):
         return False  # the same name, or a known short form of it
+    if a.get("given_ph") is not None and a.get("given_ph") == b.get("given_ph"):
+        return False  # one name spelt two ways (Aimee, Amy), not two children
     x, y = a.encodings.get("given"), b.encodings.get("given")
     return x is None or y is None or dice(x, y) < TWIN_NAME_DICE

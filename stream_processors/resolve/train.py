@@ -1,5 +1,12 @@
 """Training a model as the best batch tools do: u from random pairs, m by expectation-
-maximisation over blocked pairs, term frequencies of name tokens, and the prior.
+maximisation, term frequencies of name tokens, and the prior.
+
+m is estimated as Splink does: one EM session per training blocking rule (records sharing a date
+of birth, a family name, a given name, a postcode), each estimating only the comparisons that do
+not look at the rule's own field (every pair of a rule agrees on it, so those pairs say nothing
+about how often matches agree there), then averaged over the sessions that estimated it. The
+prior comes from a last pass over every pair the resolver's blocking keys make, m and u fixed.
+Weights are then kept in order: no level weighs more than its comparison's exact level.
 
 Pure: takes LinkRecords, returns a Model. ``earlylink train`` feeds it the identity graph's
 current records.
@@ -23,6 +30,15 @@ FLOOR_M, FLOOR_U = 1e-4, 1e-5  # never-seen levels get bounded, not infinite, we
 Vector = tuple[str, ...]
 
 
+# training rule (a token kind whose agreement makes a block) -> the comparisons it fixes
+TRAINING_RULES: dict[str, frozenset[str]] = {
+    "dob": frozenset({"dob"}),
+    "fname": frozenset({"family"}),
+    "gname": frozenset({"given"}),
+    "postcode": frozenset({"location"}),
+}
+
+
 @dataclass(frozen=True)
 class TrainingReport:
     records: int
@@ -30,6 +46,7 @@ class TrainingReport:
     blocked_pairs: int
     iterations: int
     match_share_of_blocked: float
+    pairs_by_rule: tuple[tuple[str, int], ...] = ()
 
 
 def vector(a: LinkRecord, b: LinkRecord) -> Vector:
@@ -74,29 +91,86 @@ def _normalise(counts: list[Counter[str]]) -> dict[str, dict[str, float]]:
 
 
 def estimate_m(
-    vectors: list[Vector], start: Model, u: dict[str, dict[str, float]], iterations: int = 25
+    vectors: list[Vector],
+    start: Model,
+    u: dict[str, dict[str, float]],
+    iterations: int = 25,
+    fixed: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, dict[str, float]], float]:
-    """EM with u fixed: returns m per level and the share of matches among the pairs."""
+    """EM with u fixed: m per level (comparisons in ``fixed`` left out, neither used nor
+    estimated) and the share of matches among the pairs."""
     m = {c: {lv: mu[0] for lv, mu in levels.items()} for c, levels in start.probabilities.items()}
     share = 0.5
     for _ in range(iterations):
-        weights = [_posterior(v, m, u, share) for v in vectors]
-        share = sum(weights) / max(len(weights), 1)
+        weights = [_posterior(v, m, u, share, fixed) for v in vectors]
+        share = min(max(sum(weights) / max(len(weights), 1), 1e-6), 1 - 1e-6)
         counts: list[Counter[str]] = [Counter() for _ in COMPARISONS]
         for v, w in zip(vectors, weights, strict=True):
             for i, level in enumerate(v):
                 if level != NULL:
                     counts[i][level] += w  # type: ignore[assignment]
-        m = _normalise(counts)
+        m = {**m, **{c: p for c, p in _normalise(counts).items() if c not in fixed}}
     return m, share
 
 
+def estimate_m_by_rule(
+    records: Sequence[LinkRecord],
+    start: Model,
+    u: dict[str, dict[str, float]],
+    cap: int,
+) -> tuple[dict[str, dict[str, float]], dict[str, int]]:
+    """One EM session per training rule; each comparison's m averaged over the sessions that
+    estimated it (a comparison no session estimated keeps the starting model's m)."""
+    sums: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    sessions: Counter[str] = Counter()
+    sizes: dict[str, int] = {}
+    for kind, fixed in TRAINING_RULES.items():
+        pairs = _pairs_sharing(records, kind, cap)
+        sizes[kind] = len(pairs)
+        if len(pairs) < 10:
+            continue
+        vectors = [vector(records[a], records[b]) for a, b in pairs]
+        m, _ = estimate_m(vectors, start, u, fixed=fixed)
+        for comparison in m:
+            if comparison in fixed:
+                continue
+            sessions[comparison] += 1
+            for level, value in m[comparison].items():
+                sums[comparison][level] += value
+    averaged = {
+        c: {lv: mu[0] for lv, mu in levels.items()} for c, levels in start.probabilities.items()
+    }
+    for comparison, levels in sums.items():
+        averaged[comparison] = {lv: v / sessions[comparison] for lv, v in levels.items()}
+    return averaged, sizes
+
+
+def _pairs_sharing(records: Sequence[LinkRecord], kind: str, cap: int) -> list[tuple[int, int]]:
+    groups: dict[bytes, list[int]] = defaultdict(list)
+    for i, record in enumerate(records):
+        token = record.get(kind)
+        if token is not None:
+            groups[token].append(i)
+    return sorted(
+        (a, b)
+        for members in groups.values()
+        if len(members) <= cap
+        for x, a in enumerate(members)
+        for b in members[x + 1 :]
+        if cannot_link(records[a], records[b]) is None
+    )
+
+
 def _posterior(
-    v: Vector, m: dict[str, dict[str, float]], u: dict[str, dict[str, float]], share: float
+    v: Vector,
+    m: dict[str, dict[str, float]],
+    u: dict[str, dict[str, float]],
+    share: float,
+    fixed: frozenset[str] = frozenset(),
 ) -> float:
     log_odds = math.log(share / (1 - share)) if 0 < share < 1 else 0.0
     for comparison, level in zip(COMPARISONS, v, strict=True):
-        if level != NULL:
+        if level != NULL and comparison.name not in fixed:
             log_odds += math.log(m[comparison.name][level] / u[comparison.name][level])
     return 1 / (1 + math.exp(-max(min(log_odds, 50), -50)))
 
@@ -110,6 +184,42 @@ def term_frequencies(records: Sequence[LinkRecord]) -> dict[str, dict[str, float
     return tf
 
 
+def ordered(
+    probabilities: dict[str, dict[str, tuple[float, float]]],
+) -> dict[str, dict[str, tuple[float, float]]]:
+    """No level weighs more than its comparison's first (exact) level: where one would, its m
+    is lowered to the exact level's weight."""
+    out = {}
+    for comparison in COMPARISONS:
+        levels = dict(probabilities.get(comparison.name, {}))
+        first = comparison.levels[0].name if comparison.levels else None
+        if first in levels:
+            m0, u0 = levels[first]
+            ceiling = m0 / u0
+            for name, (m, u) in levels.items():
+                if m / u > ceiling:
+                    levels[name] = (u * ceiling, u)
+        out[comparison.name] = levels
+    for name, levels in probabilities.items():
+        out.setdefault(name, dict(levels))
+    return out
+
+
+def _prior(
+    vectors: list[Vector],
+    m: dict[str, dict[str, float]],
+    u: dict[str, dict[str, float]],
+    records: int,
+) -> tuple[float, float]:
+    """(prior, share of matches among the blocked pairs), m and u fixed."""
+    share = 0.1
+    for _ in range(10):
+        weights = [_posterior(v, m, u, share) for v in vectors]
+        share = min(max(sum(weights) / max(len(weights), 1), 1e-6), 1 - 1e-6)
+    total_pairs = records * (records - 1) / 2
+    return min(max(share * len(vectors) / max(total_pairs, 1), 1e-9), 0.5), share
+
+
 def train(
     records: Sequence[LinkRecord],
     start: Model,
@@ -119,20 +229,22 @@ def train(
 ) -> tuple[Model, TrainingReport]:
     rng = random.Random(seed)  # noqa: S311 - reproducible sampling, not a secret
     u = estimate_u(records, random_pairs, rng)
+    m, sizes = estimate_m_by_rule(records, start, u, cap)
     pairs = blocked_pairs(records, cap)
     vectors = [vector(records[a], records[b]) for a, b in pairs]
-    m, share = estimate_m(vectors, start, u)
-    total_pairs = len(records) * (len(records) - 1) / 2
-    prior = min(max(share * len(pairs) / max(total_pairs, 1), 1e-9), 0.5)
-    probabilities = {
-        c: {lv: (max(m[c][lv], FLOOR_M), max(u[c][lv], FLOOR_U)) for lv in m[c]} for c in m
-    }
+    prior, share = _prior(vectors, m, u, len(records))
+    probabilities = ordered(
+        {c: {lv: (max(m[c][lv], FLOOR_M), max(u[c][lv], FLOOR_U)) for lv in m[c]} for c in m}
+    )
     model = Model(
         probabilities,
         prior,
         start.link_threshold,
         term_frequencies(records),
         start.tf_min_u,
-        notes=f"trained on {len(records)} records, {len(pairs)} blocked pairs",
+        notes=f"trained on {len(records)} records: m by EM per rule {sizes}, {len(pairs)} blocked",
     )
-    return model, TrainingReport(len(records), random_pairs, len(pairs), 25, share)
+    report = TrainingReport(
+        len(records), random_pairs, len(pairs), 25, share, tuple(sorted(sizes.items()))
+    )
+    return model, report

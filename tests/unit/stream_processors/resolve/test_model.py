@@ -49,3 +49,22 @@ def test_bad_model_file_is_a_clear_error(tmp_path: Path) -> None:
     path.write_text('{"prior": 0.1}')
     with pytest.raises(ConfigurationError, match="not a valid model"):
         load_model(path)
+
+
+def test_no_level_of_the_default_model_weighs_more_than_exact_agreement() -> None:
+    from stream_processors.resolve.comparisons import COMPARISONS
+
+    model = load_model()
+    for comparison in COMPARISONS:
+        exact = model.weight(comparison.name, comparison.levels[0].name)
+        for level in comparison.levels[1:]:
+            assert model.weight(comparison.name, level.name) <= exact, (comparison.name, level)
+
+
+def test_model_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "model.json"
+    path.write_text("{}")
+    path.chmod(0o644)
+    load_model().save(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert load_model(path).version == load_model().version

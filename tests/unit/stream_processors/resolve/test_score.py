@@ -101,3 +101,11 @@ def test_a_name_in_another_script_recorded_the_same_way_by_two_sources_links(
     assert linked(a, b)
     stranger = link(source="hv", given_names="Мария", family_name="Смирнова")
     assert _levels(a, stranger)["given"] != "exact"
+
+
+def test_one_child_whose_name_is_spelt_two_ways_is_not_taken_for_twins(link: Make) -> None:
+    a = link(given_names="Aimee", date_of_birth=dt.date(2023, 4, 5))
+    b = link(given_names="Amy", date_of_birth=dt.date(2023, 4, 5))  # same NYSIIS code
+    assert cannot_link(a, b) is None
+    twin = link(given_names="Chidi", date_of_birth=dt.date(2023, 4, 5))
+    assert cannot_link(a, twin) == "twins"

