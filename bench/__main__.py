@@ -9,6 +9,7 @@ from bench import (
     batch_vs_stream,
     ceilings,
     end_to_end,
+    linkage_quality,
     producer_throughput,
     pseudonymise_throughput,
     resolver_scaling,
@@ -25,4 +26,5 @@ summary += end_to_end.main()
 workers.main()
 summary += batch_vs_stream.main()
 summary += backfill.main()
+summary += linkage_quality.main()
 print_summary(summary)

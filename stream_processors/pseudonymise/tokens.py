@@ -36,6 +36,7 @@ from stream_processors import shared_ids
 from stream_processors.pseudonymise.keys import Keyring
 from stream_processors.pseudonymise.rules import DEFAULT_RULES, Rules
 from stream_processors.pseudonymise.validate import CleanPerson
+from stream_processors.shared_ids import one_edit_variants
 
 
 def phonetic(value: str) -> str:
@@ -104,6 +105,9 @@ def _values(clean: CleanPerson) -> Iterator[tuple[str, str]]:
     if family:
         yield "fname", family
         yield "fname_first", clean.family.first  # type: ignore[union-attr]
+    if clean.dob:  # one-edit variants of the date's digits: a typed-wrong digit is seen
+        for variant in sorted(one_edit_variants(clean.dob.strftime("%Y%m%d"))):
+            yield "dob_near", variant
     for former in clean.former:
         yield "fname_alt", former.core
         if dob:

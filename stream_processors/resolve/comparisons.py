@@ -52,6 +52,16 @@ def in_other(kind: str, multi_kind: str) -> Predicate:
     return check
 
 
+def meet(multi_kind: str) -> Predicate:
+    """The two records' multi-valued tokens of one kind meet (e.g. one-edit variants)."""
+
+    def check(a: LinkRecord, b: LinkRecord) -> bool:
+        x = a.multi.get(multi_kind)
+        return x is not None and not x.isdisjoint(b.multi.get(multi_kind, ()))
+
+    return check
+
+
 def similar(kind: str, at_least: float) -> Predicate:
     def check(a: LinkRecord, b: LinkRecord) -> bool:
         x = a.encodings.get(kind)
@@ -140,6 +150,7 @@ COMPARISONS: tuple[Comparison, ...] = (
         (
             Level("exact", same("dob")),
             Level("day_month_swapped", same("dob_swap")),
+            Level("one_digit", meet("dob_near")),
             Level("year_month", same("dob_ym")),
             Level("year", same("yob")),
         ),
@@ -177,6 +188,7 @@ COMPARISONS: tuple[Comparison, ...] = (
             Level("address_90", similar("address", 0.9)),
             Level("sector", same("sector")),
             Level("district", same("district")),
+            Level("address_75", similar("address", 0.75)),
         ),
     ),
     Comparison(

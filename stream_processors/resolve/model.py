@@ -101,8 +101,8 @@ def _default_json() -> dict[str, Any]:
 
 
 def load_model(path: Path | None = None) -> Model:
-    """The model at ``path``, or the default shipped with earlylink. A comparison the file does
-    not have (a model trained before the comparison existed) takes the default's numbers."""
+    """The model at ``path``, or the default shipped with earlylink. A comparison or level the
+    file does not have (a model trained before it existed) takes the default's numbers."""
     default = _default_json()
     if path is None:
         return Model.from_json(default)
@@ -113,5 +113,7 @@ def load_model(path: Path | None = None) -> Model:
     if not isinstance(data, dict) or not isinstance(data.get("probabilities"), dict):
         raise ConfigurationError(f"not a valid model file: {path} has no probabilities")
     for name, levels in default["probabilities"].items():
-        data["probabilities"].setdefault(name, levels)
+        held = data["probabilities"].setdefault(name, {})
+        for level, mu in levels.items():
+            held.setdefault(level, mu)
     return Model.from_json(data)

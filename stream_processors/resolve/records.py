@@ -47,7 +47,7 @@ class LinkRecord:
         return tuple(sorted(found))
 
 
-MULTI_KINDS = frozenset({"fname_alt", "b_former_dob"})
+MULTI_KINDS = frozenset({"fname_alt", "b_former_dob", "dob_near"})
 
 
 def from_pseudo(record: dict[str, Any]) -> LinkRecord:

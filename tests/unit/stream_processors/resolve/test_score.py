@@ -109,3 +109,11 @@ def test_one_child_whose_name_is_spelt_two_ways_is_not_taken_for_twins(link: Mak
     assert cannot_link(a, b) is None
     twin = link(given_names="Chidi", date_of_birth=dt.date(2023, 4, 5))
     assert cannot_link(a, twin) == "twins"
+
+
+def test_a_date_of_birth_with_one_digit_typed_wrong_is_its_own_level(link: Make) -> None:
+    base = link(date_of_birth=dt.date(2023, 4, 5))
+    assert _levels(base, link(date_of_birth=dt.date(2023, 4, 6)))["dob"] == "one_digit"
+    assert _levels(base, link(date_of_birth=dt.date(2021, 4, 5)))["dob"] == "one_digit"
+    assert _levels(base, link(date_of_birth=dt.date(2023, 4, 27)))["dob"] == "year_month"
+    assert b"20230405" not in b"".join(base.multi["dob_near"])  # tokens, not digits
