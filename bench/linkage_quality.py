@@ -5,7 +5,7 @@ files) and the synthetic borough are each streamed through the whole pipeline: r
 Kafka, the pseudonymiser and the resolver as real processes, the identity graph in PostgreSQL.
 Splink 5 (DuckDB) links the same records on the same fields (names, date of birth, address,
 postcode; no shared identifier, except the borough's NHS and pupil numbers, which both get) in
-the same run, as the reference. FEBRL3 and FEBRL4 are held out and never read here.
+the same run, as the reference.
 
 earlylink runs twice: with the shipped model, then (as a new deployment would: ``earlylink
 train`` on the graph the first run made) with the model trained on it, streamed again from
@@ -31,16 +31,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from pydantic import SecretStr
 
 from bench.common import SECRET, Row, scratch, start_processor, stop
 from earlylink.evaluation import EXCLUDED, evaluate
 from earlylink.processors import remaining
 from earlylink.settings import PseudonymisationSettings, Settings
+from earlylink.training import train_on_graph
 from producers.extract import import_extract, load_mapping, rows_of
 from producers.febrl import dataset_path, person_of
-from stream_processors.resolve.evaluate import pairwise
+from sink.graph import blocked_pairs
+from stream_processors.resolve.evaluate import Quality, pairwise
 
 ROOT = Path(__file__).resolve().parents[1]
 FEBRL_AS_OF = dt.date(2000, 1, 1)
@@ -173,16 +174,6 @@ def _borough(families: int, seed: int = 7) -> DataSet:
 # ------------------------------------------------------------------------- earlylink, streamed
 
 
-def _blocked_pairs(dsn: str, cap: int) -> Pairs:
-    with psycopg.connect(dsn) as conn:
-        blocks = conn.execute(
-            "SELECT array_agg(record_key ORDER BY record_key) FROM block_keys"
-            " GROUP BY token HAVING count(*) BETWEEN 2 AND %s",
-            (cap,),
-        ).fetchall()
-    return {pair for (members,) in blocks for pair in itertools.combinations(members, 2)}
-
-
 def _wait(settings: Settings, procs: Iterable[Any], timeout_s: float = 1800) -> None:
     deadline = time.monotonic() + timeout_s
     for stage, topic in (("pseudonymise", "raw"), ("resolve", "pseudonymised")):
@@ -192,23 +183,6 @@ def _wait(settings: Settings, procs: Iterable[Any], timeout_s: float = 1800) -> 
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{stage} did not catch up in {timeout_s:.0f}s")
             time.sleep(0.2)
-
-
-def _train(settings: Settings, out: Path) -> None:
-    """``earlylink train`` on the scratch graph: the model a new deployment would train."""
-    from schemas.catalogue import catalogue
-    from schemas.wire import decode
-    from sink.graph import active_payloads
-    from stream_processors.resolve.model import load_model
-    from stream_processors.resolve.records import from_pseudo
-    from stream_processors.resolve.train import train
-
-    records = [
-        from_pseudo(decode(p, catalogue()).record)
-        for p in active_payloads(settings.database_dsn, 200_000)
-    ]
-    model, _ = train(records, load_model(), settings.processor.block_cap)
-    model.save(out)
 
 
 def earlylink_streamed(
@@ -236,42 +210,27 @@ def earlylink_streamed(
             pseudonymisation=PseudonymisationSettings(secret=SecretStr(SECRET)),
         )
         result = evaluate(keyed, truth_path)
-        truth = _truth_by_key(keyed, truth_path)
-        blocked = _blocked_pairs(settings.database_dsn, settings.processor.block_cap)
+        blocked = blocked_pairs(settings.database_dsn, settings.processor.block_cap)
         if train_to is not None:
-            _train(settings, train_to)
+            train_on_graph(settings)[0].save(train_to)
+    system = "earlylink, trained" if model else "earlylink, shipped model"
+    return _linked(system, result.quality, result.truth, blocked, seconds)
+
+
+def _linked(
+    system: str, quality: Quality, truth: dict[str, str], candidates: Pairs, seconds: float
+) -> Linked:
+    """The row of one system: its quality, and its candidate pairs against the true pairs."""
     wanted = true_pairs(truth)
-    q = result.quality
     return Linked(
-        "earlylink, trained" if model else "earlylink, shipped model",
-        q.precision,
-        q.recall,
-        q.f1,
-        len(wanted & blocked) / max(len(wanted), 1),
-        len(blocked) / max(len(truth), 1),
+        system,
+        quality.precision,
+        quality.recall,
+        quality.f1,
+        len(wanted & candidates) / max(len(wanted), 1),
+        len(candidates) / max(len(truth), 1),
         seconds,
     )
-
-
-def _truth_by_key(settings: Settings, truth_path: Path) -> dict[str, str]:
-    from earlylink.keys import load_keyring
-    from producers.synthetic.truth import read_truth
-    from schemas.catalogue import catalogue
-    from stream_processors.pseudonymise.bloom import Encoder
-    from stream_processors.pseudonymise.stage import Pseudonymiser
-
-    keyring = load_keyring(settings)
-    stage = Pseudonymiser(catalogue(), keyring, Encoder(keyring))
-    with psycopg.connect(settings.database_dsn) as conn:
-        active = {
-            r[0] for r in conn.execute("SELECT record_key FROM records WHERE state = 'ACTIVE'")
-        }
-    truth = {}
-    for row in read_truth(truth_path):
-        key = stage.record_key(row.source_system, row.record_id)
-        if key in active and not any(f in row.flags.split(";") for f in EXCLUDED):
-            truth[key] = row.person_id
-    return truth
 
 
 # ------------------------------------------------------------------------- Splink, in process
@@ -338,17 +297,8 @@ def splink_run(data: DataSet) -> Linked:
         )
     }
     seconds = time.monotonic() - started
-    q = pairwise(truth, {k: str(v) for k, v in predicted.items()})
-    wanted = true_pairs(truth)
-    return Linked(
-        "Splink",
-        q.precision,
-        q.recall,
-        q.f1,
-        len(wanted & compared) / max(len(wanted), 1),
-        len(compared) / max(len(truth), 1),
-        seconds,
-    )
+    quality = pairwise(truth, {k: str(v) for k, v in predicted.items()})
+    return _linked("Splink", quality, truth, compared, seconds)
 
 
 # ------------------------------------------------------------------------- the table

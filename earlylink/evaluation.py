@@ -27,6 +27,7 @@ EXCLUDED = ("opted_out", "withdrew_consent", "retracted")
 @dataclass(frozen=True)
 class Evaluation:
     quality: Quality
+    truth: dict[str, str]  # record key -> true person, for the records evaluated
     twins_merged: tuple[int, int]
     renamed_babies_linked: tuple[int, int]
     families_recovered: tuple[int, int]
@@ -86,6 +87,7 @@ def evaluate(settings: Settings, truth_path: Path) -> Evaluation:
 
     return Evaluation(
         pairwise(truth, predicted),
+        {k: p for k, p in truth.items() if k in predicted},
         pairs_together(twin_pairs, predicted),
         pairs_together(baby_pairs, predicted),
         mothers,

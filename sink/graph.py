@@ -8,6 +8,7 @@ took ~6 ms that way, ~1.2 ms in binary).
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -335,3 +336,15 @@ def active_payloads(dsn: str, limit: int) -> list[bytes]:
             (limit,),
         ).fetchall()
     return [bytes(r[0]) for r in rows]
+
+
+def blocked_pairs(dsn: str, cap: int) -> set[tuple[str, str]]:
+    """Every pair of records that shares a blocking token in a block within ``cap`` (the pairs
+    the resolver compares, for measuring blocking recall)."""
+    with psycopg.connect(dsn) as conn:
+        blocks = conn.execute(
+            "SELECT array_agg(record_key ORDER BY record_key) FROM block_keys"
+            " GROUP BY token HAVING count(*) BETWEEN 2 AND %s",
+            (cap,),
+        ).fetchall()
+    return {pair for (members,) in blocks for pair in itertools.combinations(members, 2)}

@@ -100,26 +100,11 @@ def train(
     from rich.table import Table
 
     from earlylink.settings import get_settings
-    from schemas.catalogue import catalogue
-    from schemas.wire import decode
-    from sink.graph import active_payloads
-    from stream_processors.resolve.model import load_model
-    from stream_processors.resolve.records import from_pseudo
-    from stream_processors.resolve.train import train as fit
+    from earlylink.training import train_on_graph
 
     console = Console()
-    settings = get_settings()
-    with console.status("loading records..."):
-        linked = [
-            from_pseudo(decode(p, catalogue()).record)
-            for p in active_payloads(settings.database_dsn, records)
-        ]
-    if len(linked) < 100:
-        raise typer.BadParameter("fewer than 100 records in the graph: nothing to train on")
-    with console.status(f"training on {len(linked):,} records..."):
-        model, report = fit(
-            linked, load_model(settings.processor.model_path), settings.processor.block_cap
-        )
+    with console.status("loading records and training..."):
+        model, report = train_on_graph(get_settings(), records)
     model.save(out)
     table = Table(
         title=f"model {model.version} ({report.blocked_pairs:,} blocked pairs, "

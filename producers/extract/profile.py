@@ -54,11 +54,14 @@ class Profile:
     identifiers: Counter[str] = field(default_factory=Counter)
     transliterated: int = 0
     repeated_ids: int = 0  # rows whose record id and version an earlier row already had
-    distinct_ids: int = 0
     unused_columns: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     _seen: set[bytes] = field(default_factory=set, repr=False)
     _ids: set[bytes] = field(default_factory=set, repr=False)
+
+    @property
+    def distinct_ids(self) -> int:
+        return len(self._ids)
 
     @property
     def dead_lettered(self) -> int:
@@ -113,7 +116,6 @@ def add_row(
     record = event.to_avro()
     subject = event.subject_record_id
     profile._ids.add(_digest(subject))
-    profile.distinct_ids = len(profile._ids)
     version_key = _digest(subject, record.get("record_version", ""))
     if version_key in profile._seen:
         profile.repeated_ids += 1
