@@ -81,9 +81,10 @@ def summary(settings: Settings, result: DemoResult, console: Console) -> None:
         ("events published (this run)", f"{result.published.delivered:,}"),
         ("source systems", f"{len(rows)}"),
         (
-            "received = pseudonymised + suppressed + dead-lettered",
+            "received = pseudonymised + suppressed + dead-lettered + quarantined",
             f"{sum(r.received for r in rows):,} = {sum(r.pseudonymised for r in rows):,} + "
-            f"{sum(r.suppressed for r in rows):,} + {sum(r.dead_lettered for r in rows):,}",
+            f"{sum(r.suppressed for r in rows):,} + {sum(r.dead_lettered for r in rows):,} + "
+            f"{sum(r.quarantined for r in rows):,}",
         ),
         ("reconciliation adds up", "yes" if all(r.balanced for r in rows) else "NO"),
         ("linked person records (children)", f"{top.records:,} ({top.child_records:,})"),

@@ -27,3 +27,7 @@ class DeliveryError(EarlylinkError):
 
 class SinkError(EarlylinkError):
     """A write to or read from PostgreSQL failed."""
+
+
+class SinkUnavailable(SinkError):
+    """PostgreSQL stayed unreachable past the processors' patience (not the data's fault)."""

@@ -133,6 +133,7 @@ class ProcessorSettings(BaseSettings):
     # counting; the collector only finds cycles, so collecting less often costs little memory.
     gc_thresholds: tuple[int, int, int] = (50_000, 20, 100)
     wait_for_services_s: float = 300.0  # at start: how long to wait for Kafka and PostgreSQL
+    stalled_after_s: float = 30.0  # /health turns 503 when one batch has been landing this long
 
 
 class PseudonymisationSettings(BaseSettings):

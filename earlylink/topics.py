@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin._config import AlterConfigOpType, ConfigEntry, ConfigResource
 from confluent_kafka.admin._metadata import TopicMetadata
+from confluent_kafka.admin._resource import ResourceType
 from confluent_kafka.cimpl import NewTopic
 
 from earlylink.errors import StackError
@@ -23,9 +25,19 @@ class TopicSpec:
     name: str
     retention_ms: int
     doc: str
+    max_message_bytes: int | None = None  # None: the broker's default (about 1 MB)
+
+    def config(self) -> dict[str, str]:
+        config = {"retention.ms": str(self.retention_ms)}
+        if self.max_message_bytes is not None:
+            config["max.message.bytes"] = str(self.max_message_bytes)
+        return config
 
 
 HOUR_MS = 3_600_000
+# A dead letter is the raw message (up to the raw topic's ~1 MB) plus headers naming the reason
+# and position: its topic, and the processors' producer, take more than a raw message can be.
+DEAD_LETTER_MAX_BYTES = 2 * 1024 * 1024
 
 
 def topic_specs(kafka: KafkaSettings) -> list[TopicSpec]:
@@ -33,16 +45,24 @@ def topic_specs(kafka: KafkaSettings) -> list[TopicSpec]:
     return [
         TopicSpec(kafka.topic("raw"), 7 * 24 * HOUR_MS, "service events with identifiers (PII)"),
         TopicSpec(kafka.topic("pseudonymised"), 30 * 24 * HOUR_MS, "tokens only, no PII"),
-        TopicSpec(kafka.topic("deadletter"), 30 * 24 * HOUR_MS, "unusable events + reason"),
+        TopicSpec(
+            kafka.topic("deadletter"),
+            30 * 24 * HOUR_MS,
+            "unusable events + reason",
+            DEAD_LETTER_MAX_BYTES,
+        ),
         TopicSpec(kafka.topic("identity-changes"), 30 * 24 * HOUR_MS, "person merges/splits"),
     ]
 
 
 def ensure_topics(kafka: KafkaSettings, specs: list[TopicSpec] | None = None) -> list[str]:
-    """Create missing topics; return the names created."""
+    """Create missing topics, and give existing ones a message size they lack; return the
+    names created."""
     admin = AdminClient(kafka.client_config())
     existing = set(admin.list_topics(timeout=10).topics)
-    wanted = [s for s in (specs or topic_specs(kafka)) if s.name not in existing]
+    specs = specs or topic_specs(kafka)
+    _ensure_sizes(admin, [s for s in specs if s.name in existing])
+    wanted = [s for s in specs if s.name not in existing]
     if not wanted:
         return []
     futures = admin.create_topics(
@@ -51,7 +71,7 @@ def ensure_topics(kafka: KafkaSettings, specs: list[TopicSpec] | None = None) ->
                 s.name,
                 num_partitions=kafka.partitions,
                 replication_factor=1,
-                config={"retention.ms": str(s.retention_ms)},
+                config=s.config(),
             )
             for s in wanted
         ]
@@ -65,6 +85,32 @@ def ensure_topics(kafka: KafkaSettings, specs: list[TopicSpec] | None = None) ->
     created = [s.name for s in wanted]
     wait_for_leaders(admin, created, kafka.partitions)
     return created
+
+
+def _ensure_sizes(admin: AdminClient, specs: list[TopicSpec]) -> None:
+    """Topics created before a size limit was part of their spec get it (an idempotent set)."""
+    sized = [s for s in specs if s.max_message_bytes is not None]
+    if not sized:
+        return
+    resources = [
+        ConfigResource(
+            ResourceType.TOPIC,
+            s.name,
+            incremental_configs=[
+                ConfigEntry(
+                    "max.message.bytes",
+                    str(s.max_message_bytes),
+                    incremental_operation=AlterConfigOpType.SET,
+                )
+            ],
+        )
+        for s in sized
+    ]
+    for resource, future in admin.incremental_alter_configs(resources).items():
+        try:
+            future.result(timeout=30)
+        except KafkaException as exc:
+            raise StackError(f"setting the message size of {resource.name} failed: {exc}") from exc
 
 
 def wait_for_leaders(

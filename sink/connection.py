@@ -3,7 +3,7 @@
 A processor writes each batch (and its offsets) in one transaction. When the server goes away
 mid-batch, the transaction is rolled back by PostgreSQL, so the batch can simply be written
 again on a new connection: ``Durable.run`` reconnects with backoff and retries the whole write,
-for up to ``give_up_after_s``; after that it raises ``SinkError`` and the worker stops with a
+for up to ``give_up_after_s``; after that it raises ``SinkUnavailable`` and the worker stops with a
 clear reason (offsets were not advanced, so nothing is lost either way).
 """
 
@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import psycopg
 
-from earlylink.errors import SinkError
+from earlylink.errors import SinkUnavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -50,7 +50,7 @@ class Durable:
             except psycopg.OperationalError as exc:
                 await self._drop()
                 if time.monotonic() > deadline:
-                    raise SinkError(
+                    raise SinkUnavailable(
                         f"{self._what}: PostgreSQL unreachable for {self._give_up_after_s:.0f}s"
                     ) from exc
                 log.warning(

@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 
+from schemas.limits import FINAL_VERSION
 from sink.bulk import copy_rows, insert_new
 
 Conn = psycopg.AsyncConnection[tuple[Any, ...]]
@@ -77,12 +78,10 @@ async def upsert_records(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
               state = EXCLUDED.state, consent = EXCLUDED.consent, event_id = EXCLUDED.event_id,
               event_time = EXCLUDED.event_time, payload = EXCLUDED.payload,
               area = EXCLUDED.area, updated_at = now()
-            WHERE records.record_version < EXCLUDED.record_version""",
-            rows,
+            WHERE records.record_version < EXCLUDED.record_version
+              AND records.record_version < %s""",
+            [(*row, FINAL_VERSION) for row in rows],  # a tombstone's version: nothing revives it
         )
-
-
-FINAL_VERSION = 2**62  # a withdrawn or retracted record stays so: no later version applies
 
 
 async def mark_records(
@@ -317,12 +316,26 @@ async def purge_activity(conn: Conn, keys: list[str]) -> None:
     )
 
 
+async def quarantine(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
+    """rows: (topic, partition, offset, event id, source, event type, reason, payload); a
+    replayed position is a no-op."""
+    if rows:
+        async with conn.cursor() as cur:
+            await cur.executemany(
+                "INSERT INTO resolve_quarantine (topic, kafka_partition, kafka_offset, event_id,"
+                " source_system, event_type, reason, payload)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                rows,
+            )
+
+
 async def audit(conn: Conn, rows: list[tuple[str, str | None, str, str, Any]]) -> None:
     if rows:
         async with conn.cursor() as cur:
             await cur.executemany(
                 "INSERT INTO audit_log (action, reason, record_key,"
-                " source_system, event_id) VALUES (%s, %s, %s, %s, %s)",
+                " source_system, event_id) VALUES (%s, %s, %s, %s, %s)"
+                " ON CONFLICT (action, event_id, record_key) DO NOTHING",  # a replay's repeat
                 rows,
             )
 

@@ -12,6 +12,7 @@ from sink.bulk import insert_new
 from sink.offsets import save_offsets
 from stream_processors.pseudonymise.stage import LedgerEntry
 
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 LEDGER_COLUMNS = (
     "topic",
     "kafka_partition",
@@ -30,7 +31,7 @@ LEDGER_COLUMNS = (
 
 
 def _row(entry: LedgerEntry, raw_ms: int | None) -> tuple[Any, ...]:
-    raw = dt.datetime.fromtimestamp(raw_ms / 1000, dt.UTC) if raw_ms else None
+    raw = EPOCH + dt.timedelta(milliseconds=raw_ms) if raw_ms else None  # exact, to the ms
     return (
         entry.topic,
         entry.partition,

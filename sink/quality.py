@@ -14,24 +14,36 @@ WINDOWS = {"hour": "hour", "day": "day", "week": "week", "month": "month"}
 
 @dataclass(frozen=True)
 class Reconciliation:
+    """One source's messages: ``pseudonymised`` went on to linkage, ``quarantined`` were set
+    aside by a stage that could not write them (the pseudonymiser's ledger, or the resolver)."""
+
     source_system: str
     received: int
     pseudonymised: int
     suppressed: int
     dead_lettered: int
+    quarantined: int = 0
 
     @property
     def balanced(self) -> bool:
-        return self.received == self.pseudonymised + self.suppressed + self.dead_lettered
+        return self.received == (
+            self.pseudonymised + self.suppressed + self.dead_lettered + self.quarantined
+        )
 
 
 def reconcile(dsn: str) -> list[Reconciliation]:
+    """Per source: received = pseudonymised + suppressed + dead-lettered + quarantined (a
+    message the resolver quarantined counts there, not as pseudonymised)."""
     query = """
+        WITH q AS (SELECT DISTINCT event_id FROM resolve_quarantine WHERE event_id IS NOT NULL)
         SELECT source_system, count(*),
-               count(*) FILTER (WHERE outcome = 'PSEUDONYMISED'),
+               count(*) FILTER (WHERE outcome = 'PSEUDONYMISED' AND q.event_id IS NULL),
                count(*) FILTER (WHERE outcome = 'SUPPRESSED'),
-               count(*) FILTER (WHERE outcome = 'DEAD_LETTERED')
-        FROM ingest_ledger GROUP BY source_system ORDER BY source_system"""
+               count(*) FILTER (WHERE outcome = 'DEAD_LETTERED'),
+               count(*) FILTER (WHERE outcome = 'QUARANTINED'
+                                   OR (outcome = 'PSEUDONYMISED' AND q.event_id IS NOT NULL))
+        FROM ingest_ledger l LEFT JOIN q USING (event_id)
+        GROUP BY source_system ORDER BY source_system"""
     with psycopg.connect(dsn) as conn:
         return [Reconciliation(*row) for row in conn.execute(query).fetchall()]
 

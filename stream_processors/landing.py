@@ -28,6 +28,7 @@ from typing import Any
 
 from stream_processors.app import exit_on_failure
 from stream_processors.messages import RawMessage
+from stream_processors.metrics import PROGRESS
 
 Guard = Callable[[str, Sequence[RawMessage]], contextlib.AbstractContextManager[None]]
 
@@ -60,8 +61,10 @@ class Landing:
         return self._pending is not None and not self._pending.done()
 
     async def _land(self, tail: Coroutine[Any, Any, None], batch: Sequence[RawMessage]) -> None:
+        PROGRESS.landing()
         with self._guard(self.stage, batch):
             await tail
+        PROGRESS.landed()
 
 
 @contextlib.asynccontextmanager

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from schemas.limits import MAX_TIMESTAMP_MS
+
 
 @dataclass(frozen=True)
 class RawMessage:
@@ -23,3 +25,12 @@ def next_offsets(batch: list[RawMessage]) -> dict[tuple[str, int], int]:
         key = (message.topic, message.partition)
         offsets[key] = max(offsets.get(key, 0), message.offset + 1)
     return offsets
+
+
+def kafka_timestamp_ms(seconds: float | None) -> int | None:
+    """A message's Kafka timestamp in ms, or None when it is missing or no date can hold it
+    (a producer sets its own: past the year 9999, before 1970)."""
+    if not seconds:
+        return None
+    stamp = int(seconds * 1000)
+    return stamp if 0 < stamp <= MAX_TIMESTAMP_MS else None

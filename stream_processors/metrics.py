@@ -62,6 +62,27 @@ LAST_COMMIT = Gauge(
 )
 
 
+class Progress:
+    """Whether this process's stage makes progress: since when its current batch is landing
+    (waiting out PostgreSQL or Kafka, or isolating a poison message), if it is."""
+
+    def __init__(self) -> None:
+        self._landing_since: float | None = None
+
+    def landing(self) -> None:
+        self._landing_since = time.monotonic()
+
+    def landed(self) -> None:
+        self._landing_since = None
+
+    def stalled_s(self) -> float:
+        since = self._landing_since
+        return 0.0 if since is None else time.monotonic() - since
+
+
+PROGRESS = Progress()
+
+
 class LagCollector(Collector):
     """Consumer lag read at scrape time (offsets in PostgreSQL vs Kafka high watermarks)."""
 
@@ -117,13 +138,19 @@ def serve(app: faust.App, settings: Settings, stage: str) -> None:
 
     @app.page("/health")
     async def health(web: Any, request: Any) -> Any:
+        """200 while the stage makes progress; 503 once one batch has been landing for
+        ``processor.stalled_after_s`` (PostgreSQL or Kafka away, or a poison message)."""
         last = LAST_COMMIT.labels(stage)._value.get()
+        stalled = PROGRESS.stalled_s()
+        ok = stalled < settings.processor.stalled_after_s
         return web.json(
             {
-                "status": "ok",
+                "status": "ok" if ok else "stalled",
                 "stage": stage,
                 "last_commit_age_s": round(time.time() - last, 1) if last else None,
-            }
+                "batch_landing_s": round(stalled, 1),
+            },
+            status=200 if ok else 503,
         )
 
     del metrics, health  # registered with the app by the decorators

@@ -13,12 +13,20 @@ from confluent_kafka import KafkaError, Message, Producer
 
 from earlylink.errors import DeliveryError
 from earlylink.settings import KafkaSettings
+from earlylink.topics import DEAD_LETTER_MAX_BYTES
 from producers.publisher import PRODUCER_DEFAULTS
 
 
 class BatchProducer:
     def __init__(self, kafka: KafkaSettings) -> None:
-        self._producer = Producer({**kafka.client_config(), **PRODUCER_DEFAULTS, "linger.ms": 5})
+        self._producer = Producer(
+            {
+                **kafka.client_config(),
+                **PRODUCER_DEFAULTS,
+                "linger.ms": 5,
+                "message.max.bytes": DEAD_LETTER_MAX_BYTES,  # a dead letter: raw value + headers
+            }
+        )
         self._failures: list[str] = []
 
     def _on_delivery(self, err: KafkaError | None, msg: Message) -> None:

@@ -25,20 +25,21 @@ from schemas.catalogue import catalogue
 from sink.connection import Durable
 from sink.ledger import write_ledger
 from stream_processors.app import exit_on_failure, make_app
+from stream_processors.isolate import write_isolating
 from stream_processors.landing import landing
-from stream_processors.messages import RawMessage, next_offsets
+from stream_processors.messages import RawMessage, kafka_timestamp_ms, next_offsets
 from stream_processors.metrics import observe_batch, serve
 from stream_processors.output import BatchProducer
 from stream_processors.pseudonymise.bloom import Encoder
 from stream_processors.pseudonymise.rules import rules_from
-from stream_processors.pseudonymise.stage import Outcome, Pseudonymiser, Result
+from stream_processors.pseudonymise.stage import LedgerEntry, Outcome, Pseudonymiser, Result
 
 log = logging.getLogger(__name__)
 
 
 def _message(event: faust.EventT[bytes]) -> RawMessage:
     msg = event.message
-    stamp = int(msg.timestamp * 1000) if msg.timestamp else None
+    stamp = kafka_timestamp_ms(msg.timestamp)
     return RawMessage(msg.topic, msg.partition, msg.offset, event.value, stamp)
 
 
@@ -65,33 +66,54 @@ class PseudonymiseBatches:
         results = [self.stage.process(m, now) for m in batch]
         for event, message, result in zip(events, batch, results, strict=True):
             if result.entry.outcome is Outcome.DEAD_LETTERED:
-                headers = {
-                    **result.details,
-                    "source-topic": message.topic,
-                    "source-partition": str(message.partition),
-                    "source-offset": str(message.offset),
-                }
-                self.out.send(
-                    self.dead_topic,
-                    event.key,
-                    message.value,
-                    [(k, v.encode()) for k, v in headers.items()],
-                )
+                self.dead_letter(event.key, message, result.details)
             elif result.value is not None:
                 self.out.send(self.pseudo_topic, result.key, result.value)
         return results
 
+    def dead_letter(self, key: bytes | None, message: RawMessage, details: dict[str, str]) -> None:
+        """The raw message to the dead-letter topic with its reason and position."""
+        headers = {
+            **details,
+            "source-topic": message.topic,
+            "source-partition": str(message.partition),
+            "source-offset": str(message.offset),
+        }
+        self.out.send(
+            self.dead_topic, key, message.value, [(k, v.encode()) for k, v in headers.items()]
+        )
+
     async def land(self, batch: list[RawMessage], results: list[Result], started: float) -> None:
-        """Kafka has every output of the batch, then the ledger and offsets are committed."""
+        """Kafka has every output of the batch, then the ledger and offsets are committed
+        (a ledger row that cannot be written is quarantined: ``stream_processors.isolate``)."""
         await self.out.flush()
-        entries = [(r.entry, m.timestamp_ms) for r, m in zip(results, batch, strict=True)]
-        offsets = next_offsets(batch)
-        await self.db.run(lambda conn: write_ledger(conn, self.group, entries, offsets))
+        entries = {
+            (m.topic, m.partition, m.offset): (r.entry, m.timestamp_ms)
+            for r, m in zip(results, batch, strict=True)
+        }
+
+        async def write(part: Sequence[RawMessage]) -> None:
+            rows = [entries[(m.topic, m.partition, m.offset)] for m in part]
+            offsets = next_offsets(list(part))
+            await self.db.run(lambda conn: write_ledger(conn, self.group, rows, offsets))
+
+        await write_isolating("pseudonymise", batch, write, self.quarantine)
         counts: Counter[str] = Counter(r.entry.outcome.value for r in results)
         observe_batch(
             "pseudonymise", started, dict(counts), [m.timestamp_ms for m in batch if m.timestamp_ms]
         )
         log.info("batch of %d: %s", len(batch), dict(counts))
+
+    async def quarantine(self, message: RawMessage, reason: str) -> None:
+        """A message whose ledger row cannot be written: to the dead-letter topic, and a ledger
+        row with its position and reason only."""
+        self.dead_letter(None, message, {"reason": Outcome.QUARANTINED.value, "detail": reason})
+        await self.out.flush()
+        entry = LedgerEntry(
+            message.topic, message.partition, message.offset, Outcome.QUARANTINED, reason
+        )
+        offsets = next_offsets([message])
+        await self.db.run(lambda conn: write_ledger(conn, self.group, [(entry, None)], offsets))
 
 
 def build(settings: Settings) -> faust.App:

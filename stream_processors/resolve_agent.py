@@ -10,11 +10,12 @@ The agent decodes, calls the pure resolution library and writes through ``sink.g
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import Any, cast
 
@@ -22,15 +23,18 @@ import faust
 
 from earlylink.settings import Settings
 from schemas.catalogue import Catalogue, catalogue
+from schemas.limits import FINAL_VERSION
 from schemas.wire import DecodeError, decode
 from sink import graph
 from sink.connection import Durable
 from sink.offsets import save_offsets
 from stream_processors.app import exit_on_failure, make_app
+from stream_processors.isolate import write_isolating
 from stream_processors.landing import landing
 from stream_processors.messages import RawMessage, next_offsets
 from stream_processors.metrics import observe_batch, serve
 from stream_processors.output import BatchProducer
+from stream_processors.pseudonymise.checks import source_problem
 from stream_processors.resolve.batch import Incoming, recluster, score_changed, sort_batch
 from stream_processors.resolve.cache import RecordCache
 from stream_processors.resolve.cluster import Assignment
@@ -51,23 +55,28 @@ class Resolver:
         self.group = f"{settings.kafka.topic_prefix}-resolve"
         self._cache = RecordCache(settings.processor.record_cache)
 
-    def decode_all(self, batch: list[RawMessage]) -> Incoming:
+    def decode_all(self, batch: Sequence[RawMessage]) -> Incoming:
         decoded = []
+        undecodable = []
         for message in batch:
+            position = (message.topic, message.partition, message.offset)
             try:
                 event = decode(message.value, self.contracts)
             except DecodeError as exc:
                 log.warning(
                     "undecodable pseudonymised message at %s[%d]@%d: %s",
-                    message.topic,
-                    message.partition,
-                    message.offset,
+                    *position,
                     exc.reason.value,
                 )
+                undecodable.append((position, exc.reason.value))
                 continue
             if event.event_type in PSEUDO_TYPES:
                 decoded.append((event.event_type, event.record, message.value))
-        return sort_batch(decoded)
+            else:
+                undecodable.append((position, "FOREIGN_SCHEMA"))
+        incoming = sort_batch(decoded)
+        incoming.undecodable = undecodable
+        return incoming
 
     async def load(self, conn: graph.Conn, keys: Iterable[str]) -> dict[str, LinkRecord]:
         """Active records by key, decoding only those not cached at their current version."""
@@ -87,29 +96,60 @@ class Resolver:
         return from_pseudo(decode(payload, self.contracts).record)
 
     async def commit(
-        self, conn: graph.Conn, *, batch: list[RawMessage], incoming: Incoming
+        self, conn: graph.Conn, *, batch: Sequence[RawMessage], incoming: Incoming
     ) -> Assignment:
         """The batch (already decoded as ``incoming``) and its offsets in one transaction."""
         async with conn.transaction():
             assignment = await self.apply(conn, batch, incoming)
-            await save_offsets(conn, self.group, next_offsets(batch))
+            await save_offsets(conn, self.group, next_offsets(list(batch)))
         return assignment
 
+    async def quarantine(self, conn: graph.Conn, *, message: RawMessage, reason: str) -> None:
+        """Set one message aside (with its position and reason) and move past it."""
+        async with conn.transaction():
+            await graph.quarantine(conn, [self._quarantine_row(message, reason)])
+            await save_offsets(conn, self.group, next_offsets([message]))
+
+    def _quarantine_row(self, message: RawMessage, reason: str) -> tuple[Any, ...]:
+        envelope: dict[str, Any] = {}
+        event_type = None
+        with contextlib.suppress(DecodeError):
+            event = decode(message.value, self.contracts)
+            envelope, event_type = event.record.get("envelope") or {}, event.event_type
+        source = envelope.get("source_system")
+        return (
+            message.topic,
+            message.partition,
+            message.offset,
+            envelope.get("event_id"),
+            source if source is not None and source_problem(source) is None else None,
+            event_type,
+            reason,
+            message.value,
+        )
+
     async def apply(
-        self, conn: graph.Conn, batch: list[RawMessage], incoming: Incoming | None = None
+        self, conn: graph.Conn, batch: Sequence[RawMessage], incoming: Incoming | None = None
     ) -> Assignment:
         """Resolve the batch into the graph (inside the caller's transaction); the new
         assignment of the components it touched."""
         if incoming is None:
             incoming = self.decode_all(batch)
         await graph.lock_graph(conn)
+        if incoming.undecodable:
+            values = {(m.topic, m.partition, m.offset): m for m in batch}
+            await graph.quarantine(
+                conn,
+                [self._quarantine_row(values[pos], why) for pos, why in incoming.undecodable],
+            )
         stored = await graph.stored_versions(conn, list(incoming.persons))
-        applied = {
-            k: r
-            for k, r in incoming.persons.items()
-            if k not in stored or r["record_version"] > stored[k].record_version
+        applied = newer_versions(incoming.persons, stored)
+        withdrawn = sorted({r["record_key"] for r in incoming.withdrawals})
+        retracted = sorted({r["record_key"] for r in incoming.retractions})
+        ended = set(withdrawn) | set(retracted)  # in this batch: none of it may link
+        active = {
+            k: r for k, r in applied.items() if r["consent"] == "PERMITTED" and k not in ended
         }
-        active = {k: r for k, r in applied.items() if r["consent"] == "PERMITTED"}
         await graph.upsert_records(
             conn,
             [
@@ -117,8 +157,6 @@ class Resolver:
                 for k, r in applied.items()
             ],
         )
-        withdrawn = sorted({r["record_key"] for r in incoming.withdrawals})
-        retracted = sorted({r["record_key"] for r in incoming.retractions})
         await graph.mark_records(conn, _ends(incoming.withdrawals), "SUPPRESSED", "WITHDRAWN")
         await graph.mark_records(conn, _ends(incoming.retractions), "RETRACTED", "RETRACTED")
         changed = sorted(set(applied) | set(withdrawn) | set(retracted))
@@ -223,6 +261,22 @@ class Resolver:
         )
 
 
+def newer_versions(
+    persons: dict[str, dict[str, Any]], stored: dict[str, graph.StoredRecord]
+) -> dict[str, dict[str, Any]]:
+    """The records of the batch that replace what is stored: a newer version of a record that
+    is not a tombstone (withdrawn or retracted: ``FINAL_VERSION``, which no version passes)."""
+    return {
+        k: r
+        for k, r in persons.items()
+        if k not in stored
+        or (
+            stored[k].record_version < FINAL_VERSION
+            and r["record_version"] > stored[k].record_version
+        )
+    }
+
+
 def _ends(events: list[dict[str, Any]]) -> list[tuple[str, str, Any, Any]]:
     return [
         (
@@ -303,18 +357,29 @@ def build(settings: Settings) -> faust.App:
     async def land(
         db: Durable, out: BatchProducer, batch: list[RawMessage], incoming: Incoming, started: float
     ) -> None:
-        """The batch's transaction, then its merges and splits on the identity-change topic."""
-        assignment = await db.run(partial(resolver.commit, batch=batch, incoming=incoming))
+        """The batch's transaction (a message that cannot be written is quarantined:
+        ``stream_processors.isolate``), then its merges and splits on the identity-change
+        topic."""
+
+        async def write(part: Sequence[RawMessage]) -> Assignment:
+            decoded = incoming if part is batch else resolver.decode_all(part)
+            return await db.run(partial(resolver.commit, batch=part, incoming=decoded))
+
+        async def quarantine(message: RawMessage, reason: str) -> None:
+            await db.run(partial(resolver.quarantine, message=message, reason=reason))
+
+        assignments = await write_isolating("resolve", batch, write, quarantine)
         observe_batch("resolve", started, {"RESOLVED": len(batch)}, incoming.raw_timestamps_ms)
-        for key, value in identity_changes(assignment, model.version):
-            out.send(changes_topic, key, value)
+        for assignment in assignments:
+            for key, value in identity_changes(assignment, model.version):
+                out.send(changes_topic, key, value)
         await out.flush()
         log.info(
             "batch of %d: %d persons touched, %d merges, %d splits",
             len(batch),
-            len(assignment.persons),
-            len(assignment.merges),
-            len(assignment.splits),
+            sum(len(a.persons) for a in assignments),
+            sum(len(a.merges) for a in assignments),
+            sum(len(a.splits) for a in assignments),
         )
 
     @app.agent(source, concurrency=1, name="resolve")

@@ -64,7 +64,7 @@ def dq(
 
 
 def reconcile() -> None:
-    """Per source: received = pseudonymised + consent-suppressed + dead-lettered."""
+    """Per source: received = pseudonymised + consent-suppressed + dead-lettered + quarantined."""
     from earlylink.progress import end_offsets
     from sink.offsets import committed_offsets
     from sink.quality import ledger_count
@@ -73,7 +73,8 @@ def reconcile() -> None:
     settings = get_settings()
     rows = figures(settings.database_dsn)
     table = Table(title="reconciliation per source")
-    for column in ("source", "received", "pseudonymised", "suppressed", "dead-lettered", "adds up"):
+    columns = ("source", "received", "pseudonymised", "suppressed", "dead-lettered", "quarantined")
+    for column in (*columns, "adds up"):
         table.add_column(column, justify="right")
     for r in rows:
         table.add_row(
@@ -82,6 +83,7 @@ def reconcile() -> None:
             f"{r.pseudonymised:,}",
             f"{r.suppressed:,}",
             f"{r.dead_lettered:,}",
+            f"{r.quarantined:,}",
             "yes" if r.balanced else "NO",
         )
     console.print(table)

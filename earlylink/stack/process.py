@@ -6,6 +6,7 @@ the marker we started it with, so a recycled pid is never killed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import signal
@@ -93,10 +94,15 @@ class ManagedProcess:
         pid = self.pid()
         if pid is None:
             return None
-        proc = psutil.Process(pid)
-        rss = proc.memory_info().rss + sum(
-            child.memory_info().rss for child in proc.children(recursive=True)
-        )
+        try:
+            proc = psutil.Process(pid)
+            rss = proc.memory_info().rss
+            children = proc.children(recursive=True)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return None
+        for child in children:  # a child may exit between the listing and the reading
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                rss += child.memory_info().rss
         return rss / 2**20
 
     def log_tail(self, lines: int = 40) -> str:

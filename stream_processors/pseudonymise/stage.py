@@ -13,10 +13,12 @@ from enum import StrEnum
 from typing import Any
 
 from schemas.catalogue import Catalogue
+from schemas.limits import MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES
 from schemas.wire import DecodeError, encode
 from schemas.wire import decode as decode_message
 from stream_processors.messages import RawMessage
 from stream_processors.pseudonymise.bloom import Encoder
+from stream_processors.pseudonymise.checks import event_problem, source_problem
 from stream_processors.pseudonymise.keys import Keyring
 from stream_processors.pseudonymise.rules import DEFAULT_RULES, Rules
 from stream_processors.pseudonymise.tokens import person_tokens
@@ -41,6 +43,15 @@ class Outcome(StrEnum):
     PSEUDONYMISED = "PSEUDONYMISED"
     SUPPRESSED = "SUPPRESSED"
     DEAD_LETTERED = "DEAD_LETTERED"
+    QUARANTINED = "QUARANTINED"  # its ledger row could not be written (stream_processors.isolate)
+
+
+class StageReason(StrEnum):
+    """Dead-letter reasons of the stage itself (past decoding and validation)."""
+
+    MESSAGE_TOO_LARGE = "MESSAGE_TOO_LARGE"  # over schemas.limits.MAX_MESSAGE_BYTES, not decoded
+    OUTPUT_TOO_LARGE = "OUTPUT_TOO_LARGE"  # its pseudonymised form over MAX_OUTPUT_BYTES
+    PROCESSING_ERROR = "PROCESSING_ERROR"  # the stage failed on it (a defect: see the detail)
 
 
 @dataclass(frozen=True)
@@ -81,6 +92,23 @@ class Pseudonymiser:
     rules: Rules = DEFAULT_RULES
 
     def process(self, message: RawMessage, now: dt.datetime) -> Result:
+        """Exactly one result per message: no message can make the stage raise."""
+        if len(message.value) > MAX_MESSAGE_BYTES:
+            return self._dead(
+                message, StageReason.MESSAGE_TOO_LARGE, f"{len(message.value)} bytes, not decoded"
+            )
+        try:
+            result = self._process(message, now)
+        except Exception as exc:  # noqa: BLE001 (a defect must cost one message, not the stage)
+            # the error's type only: its message could quote a field's value
+            return self._dead(message, StageReason.PROCESSING_ERROR, type(exc).__name__)
+        if result.value is not None and len(result.value) > MAX_OUTPUT_BYTES:
+            return self._dead(
+                message, StageReason.OUTPUT_TOO_LARGE, f"{len(result.value)} bytes pseudonymised"
+            )
+        return result
+
+    def _process(self, message: RawMessage, now: dt.datetime) -> Result:
         raw_timestamp_ms = message.timestamp_ms
         try:
             decoded = decode_message(message.value, self.contracts)
@@ -94,6 +122,10 @@ class Pseudonymiser:
             "event_type": decoded.event_type,
             "event_time": envelope["event_time"],
         }
+        bad_source = source_problem(base["source_system"])
+        if bad_source is not None:
+            base["source_system"] = "unknown"  # no text of it reaches the ledger
+            return self._dead(message, bad_source.reason, bad_source.field, base)
         if decoded.event_type not in RAW_TYPES:
             return self._dead(
                 message,
@@ -103,6 +135,9 @@ class Pseudonymiser:
             )
         if envelope["event_time"] > now + dt.timedelta(minutes=10):
             return self._dead(message, RecordReason.EVENT_TIME_IN_FUTURE, "event time ahead", base)
+        problem = event_problem(decoded.event_type, record)
+        if problem is not None:
+            return self._dead(message, problem.reason, problem.field, base)
         if decoded.event_type == "PersonRecord":
             return self._person(message, record, base, raw_timestamp_ms)
         return self._activity(message, decoded.event_type, record, base, raw_timestamp_ms)
@@ -141,14 +176,9 @@ class Pseudonymiser:
             "tokens": person_tokens(clean, self.keyring, self.rules) if permitted else [],
             "encodings": self._encodings(clean) if permitted else [],
             "related": [
-                {
-                    "relationship": r["relationship"],
-                    "record_key": self.record_key(source, r["record_id"]),
-                }
-                for r in record["related"]
-            ]
-            if permitted
-            else [],
+                {"relationship": relationship, "record_key": self.record_key(source, record_id)}
+                for relationship, record_id in clean.related
+            ],
             "field_issues": [f"{f}:{i.value}" for f, i in clean.issues],
             "raw_timestamp_ms": raw_ts,
         }

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from schemas.limits import MAX_ID_CHARS, MAX_LIST_ITEMS
+from stream_processors.pseudonymise.checks import has_control_characters, usable_text
 from stream_processors.pseudonymise.normalise import (
     Name,
     Postcode,
@@ -48,6 +49,8 @@ class FieldIssue(StrEnum):
     PLACEHOLDER_NAME = "PLACEHOLDER_NAME"
     INVALID_SHARED_ID = "INVALID_SHARED_ID"
     CONFLICTING_SHARED_IDS = "CONFLICTING_SHARED_IDS"  # a unique scheme, two values, one record
+    TOO_MANY_VALUES = "TOO_MANY_VALUES"  # a list past schemas.limits.MAX_LIST_ITEMS: left out
+    INVALID_ID = "INVALID_ID"  # a related record's id: that relation is left out
 
 
 FIELDS = (
@@ -74,6 +77,7 @@ class CleanPerson:
     postcode: Postcode | None = None
     address: str | None = None
     shared: dict[str, tuple[str, ...]] = field(default_factory=dict)  # scheme -> values
+    related: list[tuple[str, str]] = field(default_factory=list)  # (relationship, record id)
     issues: list[tuple[str, FieldIssue]] = field(default_factory=list)
     transliterated: int = 0  # names written in another script, transliterated to Latin
     child: bool = False  # a child's record (children and adults never link: blocks keep apart)
@@ -121,7 +125,7 @@ def plausible_dob(dob: dt.date, role: str, on: dt.date, rules: Rules = DEFAULT_R
 def _text_issue(value: str) -> FieldIssue | None:
     if len(value) > MAX_FIELD_CHARS:
         return FieldIssue.FIELD_TOO_LONG
-    if any(unicodedata.category(c) in ("Cc", "Cf") for c in value):
+    if has_control_characters(value):
         return FieldIssue.CONTROL_CHARACTERS
     return None
 
@@ -173,14 +177,36 @@ def clean_person(
     address = _checked_text(record, "address_line", issues)
     clean.address = fold(address) if address else None
     _clean_shared_ids(record, clean, rules)
+    _clean_related(record, clean)
     return clean
+
+
+def bounded(record: dict[str, Any], name: str, issues: list[tuple[str, FieldIssue]]) -> list[Any]:
+    """The list field ``name``, or none of it (and an issue) when it is past its limit."""
+    values = list(record.get(name) or [])
+    if len(values) > MAX_LIST_ITEMS[name]:
+        issues.append((name, FieldIssue.TOO_MANY_VALUES))
+        return []
+    return values
+
+
+def _clean_related(record: dict[str, Any], clean: CleanPerson) -> None:
+    bad = False
+    for related in bounded(record, "related", clean.issues):
+        record_id = str(related["record_id"])
+        if usable_text(record_id, MAX_ID_CHARS):
+            clean.related.append((str(related["relationship"]), record_id))
+        else:
+            bad = True
+    if bad:
+        clean.issues.append(("related", FieldIssue.INVALID_ID))
 
 
 def _clean_shared_ids(record: dict[str, Any], clean: CleanPerson, rules: Rules) -> None:
     """Values of the shared schemes, canonical and checked; other schemes are not used."""
     found: dict[str, list[str]] = {}
     bad: set[str] = set()
-    for local in record.get("local_ids") or []:
+    for local in bounded(record, "local_ids", clean.issues):
         scheme = rules.shared.get(local["scheme"])
         if scheme is None:
             continue
@@ -214,7 +240,7 @@ def _clean_names(record: dict[str, Any], clean: CleanPerson) -> None:
         clean.transliterated += bool(clean.family and in_other_script(family_raw))
         if clean.family is None:
             clean.issues.append(("family_name", FieldIssue.PLACEHOLDER_NAME))
-    for former in record.get("former_family_names") or []:
+    for former in bounded(record, "former_family_names", clean.issues):
         if _text_issue(former) is None:
             name = normalise_name(former, is_family=True)
             if name is not None:

@@ -25,6 +25,8 @@ class Incoming:
     retractions: list[dict[str, Any]] = field(default_factory=list)
     duplicates: int = 0
     raw_timestamps_ms: list[int] = field(default_factory=list)  # for end-to-end latency
+    # messages that are not pseudonymised events: (position, reason), for the quarantine
+    undecodable: list[tuple[tuple[str, int, int], str]] = field(default_factory=list)
 
 
 def sort_batch(decoded: Iterable[tuple[str, dict[str, Any], bytes]]) -> Incoming:

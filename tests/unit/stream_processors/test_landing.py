@@ -137,3 +137,25 @@ def test_a_rebalance_and_the_agent_stopping_wait_for_the_pending_landing() -> No
         assert app.receivers == []
 
     asyncio.run(run())
+
+
+def test_health_sees_a_batch_that_does_not_land() -> None:
+    from stream_processors.metrics import PROGRESS
+
+    gate = asyncio.Event()
+    seen: list[float] = []
+
+    async def tail() -> None:
+        await gate.wait()
+
+    async def main() -> None:
+        lands = Landing("test", Recorder())
+        await lands.hand_over(tail(), _batch(1))
+        await asyncio.sleep(0.05)
+        seen.append(PROGRESS.stalled_s())
+        gate.set()
+        await lands.settle()
+        seen.append(PROGRESS.stalled_s())
+
+    asyncio.run(main())
+    assert seen[0] >= 0.04 and seen[1] == 0.0

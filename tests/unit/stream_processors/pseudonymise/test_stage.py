@@ -183,3 +183,53 @@ def test_names_in_another_script_are_counted_and_shared_ids_identify(
     assert _run(only_id).entry.outcome is Outcome.DEAD_LETTERED  # unshared: nothing to link on
     kinds = {t["kind"] for t in decode(run(only_id).value, catalogue()).record["tokens"]}
     assert {"uid:ci", "b_uid:ci"} <= kinds
+
+
+def test_a_message_past_the_size_limit_is_dead_lettered_undecoded() -> None:
+    result = STAGE.process(RawMessage("raw", 0, 1, b"\xc3\x01" + b"\x00" * 300_000), NOW)
+    assert result.entry.outcome is Outcome.DEAD_LETTERED
+    assert result.entry.reason == "MESSAGE_TOO_LARGE"
+
+
+def test_lists_past_their_limit_are_left_out_and_the_record_still_links(
+    person: Callable[..., Any],
+) -> None:
+    event = person(
+        former_family_names=[f"Former{i}" for i in range(21)],
+        related=[{"relationship": "CHILD", "record_id": f"r{i}"} for i in range(51)],
+    )
+    result = _run(event)
+    assert result.entry.outcome is Outcome.PSEUDONYMISED
+    assert set(result.entry.field_issues) == {
+        "former_family_names:TOO_MANY_VALUES",
+        "related:TOO_MANY_VALUES",
+    }
+    assert decode(result.value, catalogue()).record["related"] == []
+
+
+def test_a_related_id_the_store_cannot_hold_drops_that_relation_only(
+    person: Callable[..., Any],
+) -> None:
+    event = person(
+        related=[
+            {"relationship": "MOTHER", "record_id": "m\x00"},
+            {"relationship": "FATHER", "record_id": "f-1"},
+        ]
+    )
+    result = _run(event)
+    assert result.entry.field_issues == ("related:INVALID_ID",)
+    related = decode(result.value, catalogue()).record["related"]
+    assert [r["relationship"] for r in related] == ["FATHER"]
+
+
+def test_a_defect_costs_one_message_not_the_stage(
+    person: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: Any) -> Any:
+        raise ZeroDivisionError("the value 'Imogen' divided")
+
+    monkeypatch.setattr("stream_processors.pseudonymise.stage.person_tokens", broken)
+    result = _run(person())
+    assert result.entry.outcome is Outcome.DEAD_LETTERED
+    assert result.entry.reason == "PROCESSING_ERROR"
+    assert result.details["detail"] == "ZeroDivisionError"  # the type, never the message
