@@ -1,4 +1,5 @@
-"""Reading the analytics schema as the analyst role (least privilege), with filters."""
+"""Reading the analytics schema as the analyst role (aggregates only, least privilege) or, for
+the row-level views, as the researcher role, audited; with filters."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from psycopg import sql
 from earlylink.errors import SinkError
 
 ANALYST_ROLE = "earlylink_analyst"
+RESEARCHER_ROLE = "earlylink_researcher"
+# one row per person, contact or measurement: for the researcher role only (sink/migrations/0008)
+ROW_LEVEL_VIEWS = frozenset({"persons", "contacts", "journeys", "outcomes"})
 
 
 @dataclass(frozen=True)
@@ -29,12 +33,25 @@ def views(dsn: str) -> list[str]:
 
 
 def query_view(
-    dsn: str, view: str, filters: dict[str, str], limit: int | None, order_by: str | None = None
+    dsn: str,
+    view: str,
+    filters: dict[str, str],
+    limit: int | None,
+    order_by: str | None = None,
+    *,
+    researcher: bool = False,
 ) -> QueryResult:
-    """Rows of ``analytics.<view>`` matching column = value filters, read as the analyst role."""
+    """Rows of ``analytics.<view>`` matching column = value filters, read as the analyst role,
+    or (``researcher``) as the researcher role with an ``audit_log`` row naming the view and
+    the filtered columns."""
     known = views(dsn)
     if view not in known:
         raise SinkError(f"no analytics view {view!r}; one of: {', '.join(known)}")
+    if view in ROW_LEVEL_VIEWS and not researcher:
+        raise SinkError(
+            f"{view} is row level: it is for the researcher role (earlylink query --researcher),"
+            " and every such query is audited"
+        )
     where = (
         sql.SQL(" AND ").join(
             sql.SQL("{}::text = {}").format(sql.Identifier(k), sql.Literal(v))
@@ -48,11 +65,23 @@ def query_view(
         statement += sql.SQL(" ORDER BY {} DESC NULLS LAST").format(sql.Identifier(order_by))
     if limit:
         statement += sql.SQL(" LIMIT {}").format(sql.Literal(limit))
+    role = RESEARCHER_ROLE if researcher else ANALYST_ROLE
     try:
         with psycopg.connect(dsn) as conn, conn.transaction():
-            conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(ANALYST_ROLE)))
+            if researcher:
+                _audit(conn, view, filters)
+            conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role)))
             cursor = conn.execute(statement)
             columns = [c.name for c in cursor.description or []]
             return QueryResult(columns, cursor.fetchall())
     except psycopg.errors.UndefinedColumn as exc:
         raise SinkError(f"{view}: {exc.diag.message_primary}") from exc
+
+
+def _audit(conn: psycopg.Connection[Any], view: str, filters: dict[str, str]) -> None:
+    """Who read row-level data, what and when: the view and filtered columns (no values)."""
+    detail = view + (f" where {', '.join(sorted(filters))}" if filters else "")
+    conn.execute(
+        "INSERT INTO audit_log (action, reason) VALUES ('ROW_LEVEL_QUERY', %s)",
+        (detail,),
+    )

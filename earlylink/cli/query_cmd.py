@@ -1,4 +1,5 @@
-"""``earlylink query <view>``: the analytics views, as the analyst role sees them."""
+"""``earlylink query <view>``: the analytics views, as the analyst role sees them (aggregates),
+or with ``--researcher`` as the researcher role (row-level views too; every query audited)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,14 @@ def query(
     to_csv: Annotated[
         Path | None, typer.Option("--csv", help="Write all rows to this file.")
     ] = None,
+    researcher: Annotated[
+        bool,
+        typer.Option(
+            "--researcher",
+            help="Read as the researcher role: row-level views (persons, contacts, journeys,"
+            " outcomes) too; the query is written to the audit log.",
+        ),
+    ] = False,
 ) -> None:
     """Query an analytics view (small numbers suppressed; no tokens in any view)."""
     from sink.analytics import query_view, views
@@ -45,7 +54,14 @@ def query(
         if not sep:
             raise typer.BadParameter(f"--where needs column=value, got {item!r}")
         filters[column.strip()] = value.strip()
-    result = query_view(dsn, view, filters, None if to_csv or not limit else limit, order_by)
+    result = query_view(
+        dsn,
+        view,
+        filters,
+        None if to_csv or not limit else limit,
+        order_by,
+        researcher=researcher,
+    )
     if to_csv:
         with to_csv.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)

@@ -9,6 +9,7 @@ dead-lettered with the reason and the field's name (never its value).
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
@@ -54,8 +55,13 @@ def usable_text(value: str, max_chars: int) -> bool:
     return bool(value.strip()) and len(value) <= max_chars and not has_control_characters(value)
 
 
+# a source system's name: letters, digits and a few separators (it is shown on pages and in
+# reports, and keys the records of that source)
+SOURCE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._:/-]*")
+
+
 def source_problem(source: str) -> Problem | None:
-    if not usable_text(source, MAX_CODE_CHARS):
+    if not usable_text(source, MAX_CODE_CHARS) or not SOURCE_NAME.fullmatch(source):
         return Problem(EventReason.INVALID_SOURCE, "source_system")
     return None
 

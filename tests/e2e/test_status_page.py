@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import psycopg
 
 from earlylink.settings import Settings
 from producers.synthetic.publish import publish_borough
@@ -51,8 +54,22 @@ def test_status_page_draws_live_charts(
     publish_borough(settings, 60, 4, 0, tmp_path, show_progress=False)
     wait_pipeline_caught_up(settings, pseudo, resolve)
 
+    # a source name written as markup (past every check, straight into the ledger): the page
+    # shows it as text, and its Content-Security-Policy would stop it running anyway
+    hostile = "<img src=x onerror=\"document.title='pwned'\">"
+    with psycopg.connect(settings.database_dsn) as conn:
+        conn.execute(
+            "INSERT INTO ingest_ledger (topic, kafka_partition, kafka_offset, outcome,"
+            " source_system) VALUES ('elsewhere', 0, 0, 'PSEUDONYMISED', %s)",
+            (hostile,),
+        )
     url = f"http://127.0.0.1:{settings.processor.web_port + WEB_PORT_OFFSET['resolve']}/status"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script-src 'sha256-" in policy
     dom = _chromium(["--dump-dom", url], tmp_path / "profile-dom")
+    assert "<img" not in dom and "pwned" not in dom.split("</title>", 1)[0]
+    assert "&lt;img src=x" in dom, "the hostile name should be shown as text"
     assert "<polyline" in dom, "throughput chart is empty"
     latency = dom.split('id="latency"', 1)[1].split("</svg>", 1)[0]
     assert latency.count("<rect") == 3, "latency chart should have p50/p95/p99 bars"

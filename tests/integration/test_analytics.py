@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
+from psycopg import conninfo, sql
 
+from earlylink.errors import SinkError
 from earlylink.settings import Settings
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
@@ -99,7 +102,7 @@ def test_views_hold_no_tokens(resolved: Settings) -> None:
         "contacts",
     } <= set(names)
     for view in names:
-        result = query_view(resolved.database_dsn, view, {}, 200)
+        result = query_view(resolved.database_dsn, view, {}, 200, researcher=True)
         assert result.rows, view
         assert not {"record_key", "item_key", "token", "payload", "bits"} & set(result.columns)
         for row in result.rows:
@@ -125,6 +128,109 @@ def test_small_numbers_are_suppressed_with_secondary_suppression(resolved: Setti
 def test_unique_persons_match_the_truth(
     resolved: Settings, borough_truth: tuple[list[bytes], int]
 ) -> None:
-    persons = query_view(resolved.database_dsn, "persons", {}, None).rows
+    persons = query_view(resolved.database_dsn, "persons", {}, None, researcher=True).rows
     true_people = borough_truth[1]
     assert abs(len(persons) - true_people) / true_people < 0.05
+
+
+@pytest.fixture
+def analyst_login(resolved: Settings) -> Iterator[str]:
+    """A login of the aggregate-only analyst role, as a deployment would make one."""
+    name = f"analyst_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(resolved.database_dsn, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE earlylink_analyst").format(
+                sql.Identifier(name), sql.Literal(uuid.uuid4().hex)
+            )
+        )
+    yield conninfo.make_conninfo(resolved.database_dsn, user=name)
+    with psycopg.connect(resolved.database_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
+
+
+def _smallest(conn: psycopg.Connection[Any], view: str, column: str) -> Any:
+    return conn.execute(
+        sql.SQL("SELECT min({}) FROM analytics.{}").format(
+            sql.Identifier(column), sql.Identifier(view)
+        )
+    ).fetchone()
+
+
+def test_the_analyst_cannot_turn_suppression_off(analyst_login: str) -> None:
+    with psycopg.connect(analyst_login, autocommit=True) as conn:
+        before = _smallest(conn, "service_combinations", "families")
+        conn.execute("SET earlylink.small_number_threshold = '1'")  # what the review tried
+        assert _smallest(conn, "service_combinations", "families") == before
+        assert before[0] is None or before[0] >= 10
+        for statement in (
+            "UPDATE public.disclosure_settings SET value = 1",
+            "CREATE OR REPLACE FUNCTION analytics.threshold() RETURNS int"
+            " LANGUAGE sql AS 'SELECT 1'",
+            "SET ROLE earlylink_researcher",
+            "SET ROLE earlylink_writer",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+
+
+@pytest.mark.parametrize("view", ["persons", "contacts", "journeys", "outcomes"])
+def test_row_level_views_are_for_the_researcher_only(analyst_login: str, view: str) -> None:
+    with (
+        psycopg.connect(analyst_login) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
+        conn.execute(sql.SQL("SELECT * FROM analytics.{} LIMIT 1").format(sql.Identifier(view)))
+
+
+def test_a_row_level_query_is_audited(resolved: Settings) -> None:
+    with pytest.raises(SinkError, match="researcher"):
+        query_view(resolved.database_dsn, "persons", {}, 5)
+    query_view(resolved.database_dsn, "journeys", {"role": "CHILD"}, 5, researcher=True)
+    with psycopg.connect(resolved.database_dsn) as conn:
+        audit = conn.execute(
+            "SELECT action, reason FROM audit_log WHERE action = 'ROW_LEVEL_QUERY'"
+        ).fetchall()
+    assert audit == [("ROW_LEVEL_QUERY", "journeys where role")]
+
+
+def _set_threshold(settings: Settings, value: int) -> None:
+    with psycopg.connect(settings.database_dsn) as conn:  # the owner: the one who may
+        conn.execute(
+            "UPDATE disclosure_settings SET value = %s WHERE name = 'small_number_threshold'",
+            (value,),
+        )
+
+
+def _column(settings: Settings, view: str, column: str, key: str) -> dict[Any, Any]:
+    result = query_view(settings.database_dsn, view, {}, None)
+    rows = [dict(zip(result.columns, r, strict=True)) for r in result.rows]
+    return {r[key]: r[column] for r in rows}
+
+
+@pytest.mark.parametrize(
+    ("view", "column", "key"),
+    [
+        ("reach_by_area", "persons", "area"),
+        ("reach_by_area", "children", "area"),
+        ("reach_by_area", "families", "area"),
+        ("service_combinations", "families", "services"),
+    ],
+)
+def test_secondary_suppression_in_every_aggregate(
+    resolved: Settings, view: str, column: str, key: str
+) -> None:
+    """With a threshold that leaves exactly one cell of a column small, a second cell is
+    suppressed too: the column's total (or the same population counted elsewhere) cannot give
+    the small one back."""
+    _set_threshold(resolved, 1)
+    counts = _column(resolved, view, column, key)
+    distinct = sorted(set(counts.values()))
+    assert len(distinct) > 2, counts
+    threshold = distinct[1]  # exactly the cells of the smallest count fall below it
+    alone = [k for k, v in counts.items() if v == distinct[0]]
+    _set_threshold(resolved, threshold)
+    shown = _column(resolved, view, column, key)
+    hidden = [k for k, v in shown.items() if v is None]
+    assert set(alone) <= set(hidden)
+    assert len(hidden) >= 2, (column, hidden)
+    assert all(v is None or v >= threshold for v in shown.values())

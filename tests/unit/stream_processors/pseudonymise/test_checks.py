@@ -65,7 +65,10 @@ def test_versions_at_or_past_the_tombstones_are_refused(version: int) -> None:
     )
 
 
-@pytest.mark.parametrize("source", ["", "  ", "hv\x00", "x" * 101, "hv\u200b"])
+@pytest.mark.parametrize(
+    "source", ["", "  ", "hv\x00", "x" * 101, "hv\u200b", "<img src=x onerror=alert(1)>", "-hv"]
+)
 def test_unusable_source_names(source: str) -> None:
     assert source_problem(source) is not None
     assert source_problem("health-visiting") is None
+    assert source_problem("NHS Trust 2/maternity") is None
