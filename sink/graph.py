@@ -259,13 +259,62 @@ async def write_persons(
 async def record_history(
     conn: Conn, events: list[tuple[str, list[str], list[str]]], model_version: str
 ) -> None:
+    """Merges, splits and retirements (kind, before ids, after ids) into the history, which is
+    also the outbox: each about ``subject`` (the first id after, else before) with that
+    subject's next sequence number (one writer under the graph lock), to be published."""
     if events:
         async with conn.cursor() as cur:
             await cur.executemany(
-                "INSERT INTO identity_history (kind, before_ids, after_ids, model_version)"
-                " VALUES (%s, %s, %s, %s)",
-                [(*e, model_version) for e in events],
+                """
+                INSERT INTO identity_history (kind, before_ids, after_ids, model_version,
+                                              subject, sequence)
+                SELECT %(kind)s, %(before)s, %(after)s, %(model)s, %(subject)s,
+                       coalesce(max(sequence), 0) + 1
+                FROM identity_history WHERE subject = %(subject)s""",
+                [
+                    {
+                        "kind": kind,
+                        "before": before,
+                        "after": after,
+                        "model": model_version,
+                        "subject": (after or before)[0],
+                    }
+                    for kind, before, after in events
+                ],
             )
+
+
+@dataclass(frozen=True)
+class IdentityChange:
+    """One row of the outbox, as published."""
+
+    id: int
+    kind: str
+    before: list[str]
+    after: list[str]
+    at: Any
+    model_version: str
+    subject: str
+    sequence: int
+
+
+async def claim_unpublished(conn: Conn, limit: int) -> list[IdentityChange]:
+    """The oldest unpublished changes, locked for this transaction (another worker skips them)."""
+    rows = await (
+        await conn.execute(
+            "SELECT id, kind, before_ids, after_ids, at, model_version, subject, sequence"
+            " FROM identity_history WHERE published_at IS NULL ORDER BY id LIMIT %s"
+            " FOR UPDATE SKIP LOCKED",
+            (limit,),
+        )
+    ).fetchall()
+    return [IdentityChange(*row) for row in rows]
+
+
+async def mark_published(conn: Conn, ids: list[int]) -> None:
+    await conn.execute(
+        "UPDATE identity_history SET published_at = now() WHERE id = ANY(%s)", (ids,)
+    )
 
 
 async def write_relations(conn: Conn, keys: list[str], rows: list[tuple[str, str, str]]) -> None:

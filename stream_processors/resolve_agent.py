@@ -11,8 +11,6 @@ The agent decodes, calls the pure resolution library and writes through ``sink.g
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import json
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -33,6 +31,7 @@ from stream_processors.isolate import write_isolating
 from stream_processors.landing import landing
 from stream_processors.messages import RawMessage, next_offsets
 from stream_processors.metrics import observe_batch, serve
+from stream_processors.outbox import publish_pending
 from stream_processors.output import BatchProducer
 from stream_processors.pseudonymise.checks import source_problem
 from stream_processors.resolve.batch import Incoming, recluster, score_changed, sort_batch
@@ -333,19 +332,6 @@ def _outcome_row(o: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def identity_changes(assignment: Assignment, model_version: str) -> list[tuple[bytes, bytes]]:
-    at = dt.datetime.now(dt.UTC).isoformat()
-    events = [{"kind": "MERGE", "before": old, "after": [new]} for old, new in assignment.merges]
-    events += [{"kind": "SPLIT", "before": [old], "after": new} for old, new in assignment.splits]
-    return [
-        (
-            e["after"][0].encode() if e["after"] else b"",
-            json.dumps({**e, "at": at, "model_version": model_version}).encode(),
-        )
-        for e in events
-    ]
-
-
 def build(settings: Settings) -> faust.App:
     model = load_model(settings.processor.model_path)
     resolver = Resolver(settings, catalogue(), model)
@@ -358,8 +344,8 @@ def build(settings: Settings) -> faust.App:
         db: Durable, out: BatchProducer, batch: list[RawMessage], incoming: Incoming, started: float
     ) -> None:
         """The batch's transaction (a message that cannot be written is quarantined:
-        ``stream_processors.isolate``), then its merges and splits on the identity-change
-        topic."""
+        ``stream_processors.isolate``), then its merges, splits and retirements from the
+        outbox to the identity-change topic (``stream_processors.outbox``)."""
 
         async def write(part: Sequence[RawMessage]) -> Assignment:
             decoded = incoming if part is batch else resolver.decode_all(part)
@@ -370,10 +356,7 @@ def build(settings: Settings) -> faust.App:
 
         assignments = await write_isolating("resolve", batch, write, quarantine)
         observe_batch("resolve", started, {"RESOLVED": len(batch)}, incoming.raw_timestamps_ms)
-        for assignment in assignments:
-            for key, value in identity_changes(assignment, model.version):
-                out.send(changes_topic, key, value)
-        await out.flush()
+        await publish_pending(db, out, changes_topic)
         log.info(
             "batch of %d: %d persons touched, %d merges, %d splits",
             len(batch),
@@ -387,6 +370,9 @@ def build(settings: Settings) -> faust.App:
         db = Durable(settings.database_dsn, "resolve")
         out = BatchProducer(settings.kafka)
         log.info("resolving with model %s", model.version)
+        left = await publish_pending(db, out, changes_topic)  # a crash's unpublished changes
+        if left:
+            log.info("published %d identity changes committed before the last stop", left)
         batched = cast(faust.Stream[bytes], stream).take_events(
             settings.processor.batch_size, within=settings.processor.batch_within_s
         )
