@@ -200,6 +200,16 @@ class LinkageSettings(BaseSettings):
         return value
 
 
+class SourcesSettings(BaseSettings):
+    """The register of source systems (``earlylink sources``): with ``require_registered``, the
+    pseudonymiser dead-letters events whose source is not registered and enabled."""
+
+    model_config = _config("EARLYLINK_SOURCES_")
+
+    require_registered: bool = True
+    refresh_s: float = 5.0  # how often the pseudonymiser reads the register again
+
+
 class Settings:
     """All settings together, each concern read once (or given, as tests do)."""
 
@@ -214,6 +224,7 @@ class Settings:
         processor: ProcessorSettings | None = None,
         pseudonymisation: PseudonymisationSettings | None = None,
         linkage: LinkageSettings | None = None,
+        sources: SourcesSettings | None = None,
     ) -> None:
         self.paths = paths or PathSettings()
         self.kafka = kafka or KafkaSettings()
@@ -223,6 +234,7 @@ class Settings:
         self.processor = processor or ProcessorSettings()
         self.pseudonymisation = pseudonymisation or PseudonymisationSettings()
         self.linkage = linkage or LinkageSettings()
+        self.sources = sources or SourcesSettings()
 
     @property
     def key_dir(self) -> Path:

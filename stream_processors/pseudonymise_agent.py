@@ -24,6 +24,7 @@ from earlylink.settings import Settings
 from schemas.catalogue import catalogue
 from sink.connection import Durable
 from sink.ledger import write_ledger
+from sink.sources import read_register
 from stream_processors.app import exit_on_failure, make_app
 from stream_processors.isolate import write_isolating
 from stream_processors.landing import landing
@@ -32,6 +33,7 @@ from stream_processors.metrics import observe_batch, serve
 from stream_processors.output import BatchProducer
 from stream_processors.pseudonymise.bloom import Encoder
 from stream_processors.pseudonymise.rules import rules_from
+from stream_processors.pseudonymise.sources import Register
 from stream_processors.pseudonymise.stage import LedgerEntry, Outcome, Pseudonymiser, Result
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,16 @@ class PseudonymiseBatches:
         self.dead_topic = settings.kafka.topic("deadletter")
         self.db = Durable(settings.database_dsn, "pseudonymise")
         self.out = BatchProducer(settings.kafka)
+        self.sources = settings.sources
+        self._register_read_at = -float("inf")
+
+    async def refresh_sources(self) -> None:
+        """Read the register of sources again when it is older than ``sources.refresh_s``."""
+        if time.monotonic() - self._register_read_at < self.sources.refresh_s:
+            return
+        enabled, disabled = await self.db.run(read_register)
+        self.stage.sources = Register(enabled, disabled, self.sources.require_registered)
+        self._register_read_at = time.monotonic()
 
     def forward(
         self, events: Sequence[faust.EventT[bytes]], batch: list[RawMessage]
@@ -134,6 +146,7 @@ def build(settings: Settings) -> faust.App:
                 batch = [_message(e) for e in events]
                 with exit_on_failure("pseudonymise", batch):
                     started = time.monotonic()
+                    await batches.refresh_sources()
                     results = batches.forward(events, batch)
                     await lands.hand_over(batches.land(batch, results, started), batch)
 

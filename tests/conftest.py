@@ -90,6 +90,7 @@ def _isolated(stack: Settings, web_port: int) -> tuple[Settings, str]:
     """Settings with their own topics (fresh prefix) and their own database."""
     from earlylink.topics import ensure_topics
     from sink.migrate import migrate
+    from sink.sources import add_sources
 
     run = uuid.uuid4().hex[:8]
     db_name = f"earlylink_test_{run}"
@@ -110,7 +111,26 @@ def _isolated(stack: Settings, web_port: int) -> tuple[Settings, str]:
     )
     ensure_topics(settings.kafka)
     migrate(settings.database_dsn)
+    add_sources(settings.database_dsn, list(TEST_SOURCES), "tests")
     return settings, db_name
+
+
+# the source systems the tests publish as, registered in each test database (the register is
+# required, as in a deployment: tests/integration/test_sources.py shows the refusals)
+TEST_SOURCES = (
+    "hv-mandated-checks",
+    "health-visiting",
+    "childrens-centre",
+    "early-education",
+    "outside-producer",
+    "canary-service",
+    "at-source-service",
+    "childrens-centre-north",
+    "febrl1",
+    "febrl2",
+    "hv",
+    "cc",
+)
 
 
 def _drop(stack: Settings, db_name: str) -> None:

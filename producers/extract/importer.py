@@ -115,6 +115,20 @@ def check_extract(
     return profile
 
 
+def _registered_or_refuse(settings: Settings, source: str) -> None:
+    """Publishing for a source the pseudonymiser would refuse only fills the dead-letter topic."""
+    from sink.sources import list_sources
+
+    state = {s.name: s.enabled for s in list_sources(settings.database_dsn)}
+    if state.get(source) is False:
+        raise ConfigurationError(f"source {source!r} is disabled: earlylink sources enable")
+    if settings.sources.require_registered and source not in state:
+        raise ConfigurationError(
+            f"source {source!r} is not registered, so its events would be dead-lettered;"
+            f" register it first: earlylink sources add {source}"
+        )
+
+
 def import_extract(
     settings: Settings,
     path: Path,
@@ -131,6 +145,7 @@ def import_extract(
             f"{path.name}: every row has the same record id, so all {profile.mapped:,} rows"
             f" would collapse into one record; check {mapping.where('fields', 'record_id')}"
         )
+    _registered_or_refuse(settings, mapping.source_system)
     result = ImportResult(profile=profile)
     moment = _as_of(as_of, dt.datetime.now(dt.UTC))
     with Publisher(settings.kafka, settings.kafka.topic("raw")) as publisher:

@@ -10,6 +10,7 @@ from earlylink.settings import Settings
 from producers.at_source import AtSourcePublisher
 from producers.pacing import paced
 from producers.publisher import Publisher
+from producers.synthetic.services import SERVICES
 from producers.synthetic.timeline import BoroughGenerator
 from producers.synthetic.truth import realism, write_truth
 
@@ -35,6 +36,10 @@ def publish_borough(
     at_source: bool = False,
 ) -> PublishResult:
     """Generate the borough, write its truth, publish its events (raw, or tokens at source)."""
+    from sink.sources import add_sources
+
+    # the synthetic borough is the operator's own test data: its services register themselves
+    add_sources(settings.database_dsn, [s.code for s in SERVICES], "synthetic borough")
     generator = BoroughGenerator(families, seed)
     events = generator.events()
     truth_path = folder / "truth.csv"

@@ -24,6 +24,8 @@ class EventReason(StrEnum):
     INVALID_SOURCE = "INVALID_SOURCE"  # the envelope's source system is unusable
     INVALID_FIELD = "INVALID_FIELD"  # a code or score PostgreSQL or analysts cannot use
     VERSION_OUT_OF_RANGE = "VERSION_OUT_OF_RANGE"  # negative, or at or past FINAL_VERSION
+    UNREGISTERED_SOURCE = "UNREGISTERED_SOURCE"  # not in the register (earlylink sources)
+    SOURCE_DISABLED = "SOURCE_DISABLED"  # in the register, disabled
 
 
 @dataclass(frozen=True)

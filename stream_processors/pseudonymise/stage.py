@@ -21,6 +21,7 @@ from stream_processors.pseudonymise.bloom import Encoder
 from stream_processors.pseudonymise.checks import event_problem, source_problem
 from stream_processors.pseudonymise.keys import Keyring
 from stream_processors.pseudonymise.rules import DEFAULT_RULES, Rules
+from stream_processors.pseudonymise.sources import OPEN, Register
 from stream_processors.pseudonymise.tokens import person_tokens
 from stream_processors.pseudonymise.validate import (
     CleanPerson,
@@ -90,6 +91,7 @@ class Pseudonymiser:
     keyring: Keyring
     encoder: Encoder
     rules: Rules = DEFAULT_RULES
+    sources: Register = OPEN  # the register of sources, as last read (refreshed by the agent)
 
     def process(self, message: RawMessage, now: dt.datetime) -> Result:
         """Exactly one result per message: no message can make the stage raise."""
@@ -126,6 +128,9 @@ class Pseudonymiser:
         if bad_source is not None:
             base["source_system"] = "unknown"  # no text of it reaches the ledger
             return self._dead(message, bad_source.reason, bad_source.field, base)
+        refused = self.sources.refusal(base["source_system"])
+        if refused is not None:
+            return self._dead(message, refused, "source_system", base)
         if decoded.event_type not in RAW_TYPES:
             return self._dead(
                 message,
