@@ -14,10 +14,10 @@ from contextlib import contextmanager
 import psycopg
 from psycopg import sql
 
+from earlylink.database import prepare_database
 from earlylink.processors import remaining
 from earlylink.settings import DatabaseSettings, KafkaSettings, ProcessorSettings, Settings
 from earlylink.topics import ensure_topics
-from sink.migrate import migrate
 
 SECRET = "5a" * 32  # a throwaway benchmark secret, never a deployment's
 
@@ -47,7 +47,7 @@ def scratch(web_port: int = 16090) -> Iterator[Settings]:
         processor=ProcessorSettings(web_port=web_port),
     )
     ensure_topics(settings.kafka)
-    migrate(settings.database_dsn)
+    prepare_database(settings)
     try:
         yield settings
     finally:

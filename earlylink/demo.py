@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from earlylink.database import prepare_database
 from earlylink.evaluation import evaluate
 from earlylink.keys import ensure_key
 from earlylink.ops import lag_rows
@@ -17,7 +18,6 @@ from earlylink.settings import Settings
 from earlylink.topics import ensure_topics
 from producers.synthetic.publish import PublishResult, publish_borough
 from sink.analytics import query_view
-from sink.migrate import migrate
 from sink.quality import reconcile
 from sink.summary import headline
 
@@ -34,7 +34,7 @@ class DemoResult:
 def run_demo(settings: Settings, families: int, seed: int, console: Console) -> DemoResult:
     started = time.monotonic()
     ensure_topics(settings.kafka)
-    migrate(settings.database_dsn)
+    prepare_database(settings)
     if ensure_key(settings):
         console.print(f"created a pseudonymisation key in {settings.key_dir}")
     raw = settings.kafka.topic("raw")

@@ -11,8 +11,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from psycopg import conninfo
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from earlylink.credentials import LOGINS, OWNER, secrets_folder, stored_password
 
 
 def _secrets_dir() -> str | None:
@@ -83,18 +86,45 @@ class RegistrySettings(BaseSettings):
 
 
 class DatabaseSettings(BaseSettings):
-    """The PostgreSQL that holds the identity graph. ``url`` set skips the embedded server."""
+    """The PostgreSQL that holds the identity graph. ``url`` set skips the embedded server.
+
+    ``login`` makes every connection of this process use that least-privileged login role
+    instead of the owner (``earlylink.credentials``): the processors run so."""
 
     model_config = _config("EARLYLINK_DATABASE_")
 
     url: SecretStr | None = None
     name: str = "earlylink"
+    password: SecretStr | None = None  # the embedded server's owner; default: generated
+    pseudonymise_password: SecretStr | None = None
+    resolve_password: SecretStr | None = None
+    analyst_password: SecretStr | None = None
+    researcher_password: SecretStr | None = None
+    login: Literal["pseudonymise", "resolve", "analyst", "researcher"] | None = None
 
-    def dsn(self, stack: StackSettings) -> str:
-        """The connection string: the configured URL, else the embedded server's."""
+    def dsn(self, stack: StackSettings, state_dir: Path | None = None) -> str:
+        """The connection string: the configured URL, else the embedded server's; as the
+        owner, or as ``login``."""
+        folder = secrets_folder(state_dir or PathSettings().state_dir)
         if self.url is not None:
-            return self.url.get_secret_value()
-        return f"postgresql://postgres@127.0.0.1:{stack.postgres_port}/{self.name}"
+            base = self.url.get_secret_value()
+        else:
+            owner = self.password.get_secret_value() if self.password else None
+            base = conninfo.make_conninfo(
+                f"postgresql://postgres@127.0.0.1:{stack.postgres_port}/{self.name}",
+                password=owner or stored_password(folder, OWNER, generate=True),
+            )
+        if self.login is None:
+            return base
+        return conninfo.make_conninfo(
+            base, user=LOGINS[self.login], password=self.login_password(self.login, folder)
+        )
+
+    def login_password(self, login: str, folder: Path) -> str:
+        given: SecretStr | None = getattr(self, f"{login}_password")
+        if given is not None:
+            return given.get_secret_value()
+        return stored_password(folder, login, generate=self.url is None)
 
 
 class StackSettings(BaseSettings):
@@ -242,7 +272,23 @@ class Settings:
 
     @property
     def database_dsn(self) -> str:
-        return self.database.dsn(self.stack)
+        return self.database.dsn(self.stack, self.paths.state_dir)
+
+    def as_login(self, login: str) -> Settings:
+        """These settings, connecting to PostgreSQL as one of earlylink's login roles."""
+        database = self.database.model_copy(update={"login": login})
+        copy = Settings(
+            paths=self.paths,
+            kafka=self.kafka,
+            registry=self.registry,
+            database=database,
+            stack=self.stack,
+            processor=self.processor,
+            pseudonymisation=self.pseudonymisation,
+            linkage=self.linkage,
+            sources=self.sources,
+        )
+        return copy
 
 
 @lru_cache(maxsize=1)

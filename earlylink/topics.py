@@ -6,6 +6,7 @@ by source system + source record id so that all events about one record stay in 
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ from confluent_kafka.admin._metadata import TopicMetadata
 from confluent_kafka.admin._resource import ResourceType
 from confluent_kafka.cimpl import NewTopic
 
-from earlylink.errors import StackError
+from earlylink.errors import ConfigurationError, StackError
 from earlylink.settings import KafkaSettings
 
 
@@ -53,6 +54,18 @@ def topic_specs(kafka: KafkaSettings) -> list[TopicSpec]:
         ),
         TopicSpec(kafka.topic("identity-changes"), 30 * 24 * HOUR_MS, "person merges/splits"),
     ]
+
+
+OWN_TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
+
+
+def own_topic_spec(kafka: KafkaSettings, source: str) -> TopicSpec:
+    """The raw topic of a source bound to one (``earlylink sources add --own-topic``)."""
+    if not OWN_TOPIC_NAME.fullmatch(source):
+        raise ConfigurationError(
+            f"{source!r} cannot name a Kafka topic: letters, digits, '.', '_' and '-' only"
+        )
+    return TopicSpec(kafka.topic(f"raw.{source}"), 7 * 24 * HOUR_MS, f"{source}'s raw events (PII)")
 
 
 def ensure_topics(kafka: KafkaSettings, specs: list[TopicSpec] | None = None) -> list[str]:

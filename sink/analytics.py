@@ -44,14 +44,14 @@ def query_view(
     """Rows of ``analytics.<view>`` matching column = value filters, read as the analyst role,
     or (``researcher``) as the researcher role with an ``audit_log`` row naming the view and
     the filtered columns."""
-    known = views(dsn)
-    if view not in known:
-        raise SinkError(f"no analytics view {view!r}; one of: {', '.join(known)}")
     if view in ROW_LEVEL_VIEWS and not researcher:
         raise SinkError(
             f"{view} is row level: it is for the researcher role (earlylink query --researcher),"
             " and every such query is audited"
         )
+    known = views(dsn)
+    if view not in known:
+        raise SinkError(f"no analytics view {view!r}; one of: {', '.join(known)}")
     where = (
         sql.SQL(" AND ").join(
             sql.SQL("{}::text = {}").format(sql.Identifier(k), sql.Literal(v))
@@ -81,7 +81,4 @@ def query_view(
 def _audit(conn: psycopg.Connection[Any], view: str, filters: dict[str, str]) -> None:
     """Who read row-level data, what and when: the view and filtered columns (no values)."""
     detail = view + (f" where {', '.join(sorted(filters))}" if filters else "")
-    conn.execute(
-        "INSERT INTO audit_log (action, reason) VALUES ('ROW_LEVEL_QUERY', %s)",
-        (detail,),
-    )
+    conn.execute("SELECT analytics.audit_row_level_query(%s)", (detail,))

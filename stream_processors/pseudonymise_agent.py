@@ -24,7 +24,7 @@ from earlylink.settings import Settings
 from schemas.catalogue import catalogue
 from sink.connection import Durable
 from sink.ledger import write_ledger
-from sink.sources import read_register
+from sink.sources import own_topic_sources, read_register
 from stream_processors.app import exit_on_failure, make_app
 from stream_processors.isolate import write_isolating
 from stream_processors.landing import landing
@@ -60,14 +60,20 @@ class PseudonymiseBatches:
         self.db = Durable(settings.database_dsn, "pseudonymise")
         self.out = BatchProducer(settings.kafka)
         self.sources = settings.sources
+        self.kafka = settings.kafka
         self._register_read_at = -float("inf")
 
     async def refresh_sources(self) -> None:
         """Read the register of sources again when it is older than ``sources.refresh_s``."""
         if time.monotonic() - self._register_read_at < self.sources.refresh_s:
             return
-        enabled, disabled = await self.db.run(read_register)
-        self.stage.sources = Register(enabled, disabled, self.sources.require_registered)
+        rows = await self.db.run(read_register)
+        self.stage.sources = Register(
+            rows.enabled,
+            rows.disabled,
+            self.sources.require_registered,
+            {self.kafka.topic(f"raw.{name}"): name for name in rows.own_topic},
+        )
         self._register_read_at = time.monotonic()
 
     def forward(
@@ -133,7 +139,10 @@ def build(settings: Settings) -> faust.App:
     group = f"{settings.kafka.topic_prefix}-pseudonymise"
     app = make_app(settings, group, "pseudonymise")
     serve(app, settings, "pseudonymise")
-    raw = app.topic(settings.kafka.topic("raw"), value_type=bytes, key_type=bytes)
+    # the shared raw topic, and the own topics of the sources bound to one (at start: a source
+    # bound later is read after a restart)
+    own = [settings.kafka.topic(f"raw.{name}") for name in own_topic_sources(settings.database_dsn)]
+    raw = app.topic(settings.kafka.topic("raw"), *own, value_type=bytes, key_type=bytes)
 
     @app.agent(raw, concurrency=1, name="pseudonymise")
     async def pseudonymise(stream: faust.StreamT[bytes]) -> None:

@@ -88,8 +88,8 @@ def stack(base_settings: Settings) -> Iterator[Settings]:
 
 def _isolated(stack: Settings, web_port: int) -> tuple[Settings, str]:
     """Settings with their own topics (fresh prefix) and their own database."""
+    from earlylink.database import prepare_database
     from earlylink.topics import ensure_topics
-    from sink.migrate import migrate
     from sink.sources import add_sources
 
     run = uuid.uuid4().hex[:8]
@@ -110,13 +110,16 @@ def _isolated(stack: Settings, web_port: int) -> tuple[Settings, str]:
         processor=ProcessorSettings(batch_size=200, batch_within_s=0.2, web_port=web_port),
     )
     ensure_topics(settings.kafka)
-    migrate(settings.database_dsn)
-    add_sources(settings.database_dsn, list(TEST_SOURCES), "tests")
+    prepare_database(settings)
+    from producers.synthetic.services import SERVICES
+
+    add_sources(settings.database_dsn, [*TEST_SOURCES, *(s.code for s in SERVICES)], "tests")
     return settings, db_name
 
 
-# the source systems the tests publish as, registered in each test database (the register is
-# required, as in a deployment: tests/integration/test_sources.py shows the refusals)
+# the source systems the tests publish as (and the synthetic borough's services), registered in
+# each test database (the register is required, as in a deployment: tests/integration/
+# test_sources.py shows the refusals)
 TEST_SOURCES = (
     "hv-mandated-checks",
     "health-visiting",

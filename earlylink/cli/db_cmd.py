@@ -14,14 +14,20 @@ console = Console()
 
 @db_app.command()
 def migrate() -> None:
-    """Apply the numbered migrations not yet applied (safe to repeat)."""
-    from sink.migrate import migrate as apply
+    """Apply the numbered migrations not yet applied, and set the login roles' passwords
+    from the settings (safe to repeat)."""
+    from earlylink.database import prepare_database
 
-    applied = apply(get_settings().database_dsn)
+    applied, missing = prepare_database(get_settings())
     console.print(
         f"applied {len(applied)} migration(s)"
         + (": " + ", ".join(applied) if applied else " (up to date)")
     )
+    for login in missing:
+        console.print(
+            f"[yellow]no password for the {login} login: set"
+            f" EARLYLINK_DATABASE_{login.upper()}_PASSWORD (it cannot connect until then)[/]"
+        )
 
 
 @topics_app.command()

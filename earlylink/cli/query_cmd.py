@@ -43,7 +43,8 @@ def query(
     """Query an analytics view (small numbers suppressed; no tokens in any view)."""
     from sink.analytics import query_view, views
 
-    dsn = get_settings().database_dsn
+    # as the analyst's (or researcher's) own login role, not the owner
+    dsn = get_settings().as_login("researcher" if researcher else "analyst").database_dsn
     if view == "list":
         for name in views(dsn):
             console.print(name)

@@ -14,8 +14,9 @@ run_app = typer.Typer(
 )
 
 
-def _ready() -> Settings:
-    settings = get_settings()
+def _ready(login: str) -> Settings:
+    """The settings of a processor: every connection as its own login role, never the owner."""
+    settings = get_settings().as_login(login)
     wait_for_services(settings, settings.processor.wait_for_services_s)
     return settings
 
@@ -27,7 +28,7 @@ def pseudonymise(
     """Raw topic -> validate, consent gate, tokens -> pseudonymised / dead-letter topics."""
     from stream_processors.pseudonymise_agent import run
 
-    run(_ready(), loglevel)
+    run(_ready("pseudonymise"), loglevel)
 
 
 @run_app.command()
@@ -37,4 +38,4 @@ def resolve(
     """Pseudonymised topic -> persons and families in the identity graph (PostgreSQL)."""
     from stream_processors.resolve_agent import run
 
-    run(_ready(), loglevel)
+    run(_ready("resolve"), loglevel)

@@ -21,17 +21,35 @@ console = Console()
 def add(
     names: Annotated[list[str], typer.Argument(help="Source system names, as in the envelope.")],
     description: Annotated[str, typer.Option(help="Who runs it, what it sends.")] = "",
+    own_topic: Annotated[
+        bool,
+        typer.Option(
+            "--own-topic",
+            help="Bind the source to a raw topic of its own (<prefix>.raw.<name>, created"
+            " here), which Kafka ACLs let only it write; restart the pseudonymiser after.",
+        ),
+    ] = False,
 ) -> None:
     """Register source systems (enabled). A disabled one stays disabled: use `enable`."""
+    from earlylink.topics import ensure_topics, own_topic_spec
     from sink.sources import add_sources
 
-    added = add_sources(get_settings().database_dsn, names, description)
+    settings = get_settings()
+    specs = [own_topic_spec(settings.kafka, name) for name in names] if own_topic else []
+    added = add_sources(settings.database_dsn, names, description, own_topic)
     known = sorted(set(names) - set(added))
     console.print(
         f"registered {len(added)} source(s)"
         + (": " + ", ".join(added) if added else "")
         + (f"; already in the register: {', '.join(known)}" if known else "")
     )
+    if specs:
+        ensure_topics(settings.kafka, specs)
+        for spec in specs:
+            console.print(
+                f"{spec.name}: grant WRITE on it to that service's principal only, and READ to"
+                " the pseudonymiser's (docs/operations.md, Kafka ACLs)"
+            )
 
 
 @sources_app.command("list")
@@ -41,12 +59,13 @@ def list_() -> None:
 
     settings = get_settings()
     table = Table(title="registered sources")
-    for column in ("source", "enabled", "description", "added", "changed"):
+    for column in ("source", "enabled", "own topic", "description", "added", "changed"):
         table.add_column(column)
     for source in list_sources(settings.database_dsn):
         table.add_row(
             source.name,
             "yes" if source.enabled else "[red]no[/]",
+            settings.kafka.topic(f"raw.{source.name}") if source.own_topic else "-",
             source.description,
             f"{source.added_at:%Y-%m-%d %H:%M}",
             f"{source.changed_at:%Y-%m-%d %H:%M}",

@@ -22,14 +22,14 @@ console = Console()
 @stack_app.command()
 def up() -> None:
     """Start the stack (idempotent), wait for health, create topics and migrate the database."""
-    from sink.migrate import migrate
+    from earlylink.database import prepare_database
 
     settings = get_settings()
     started = time.monotonic()
     with console.status("starting PostgreSQL and Kafka (first run fetches Kafka's jars)..."):
         done = LocalStack(settings).up()
         created = ensure_topics(settings.kafka)
-        applied = migrate(settings.database_dsn)
+        applied, _ = prepare_database(settings)
     for service, what in done.items():
         console.print(f"{service}: {what}")
     console.print(f"topics created: {len(created)}; migrations applied: {len(applied)}")

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import conninfo
 
+from earlylink.credentials import OWNER, secrets_folder, stored_password
 from earlylink.errors import StackError
 from earlylink.settings import DatabaseSettings, PathSettings, StackSettings
 from earlylink.stack.process import ManagedProcess, run_checked, wait_until
@@ -94,27 +96,64 @@ class PostgresNode:
             if self.process.log_file.exists():
                 os.chown(self.process.log_file, owner.pw_uid, owner.pw_gid)
 
+    def owner_password(self) -> str:
+        given = self.database.password
+        if given is not None:
+            return given.get_secret_value()
+        return stored_password(secrets_folder(self.paths.state_dir), OWNER, generate=True)
+
     def initdb(self) -> None:
+        """A new cluster whose every connection authenticates with SCRAM (the owner's password
+        from the settings, or generated into the state folder)."""
         if (self.pgdata / "PG_VERSION").exists():
             return
-        run_checked(
-            [
-                str(_bin_dir() / "initdb"),
-                "-D",
-                str(self.pgdata),
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--locale=C.UTF-8",
-                "-U",
-                "postgres",
-            ],
-            what="initialising PostgreSQL",
-            timeout_s=120,
-            user=_service_user(),
-        )
+        pwfile = self.home / "initdb.pw"
+        pwfile.write_text(self.owner_password(), encoding="utf-8")
+        os.chmod(pwfile, 0o600)
+        if _service_user() is not None:
+            owner = pwd.getpwnam(SYSTEM_USER)
+            os.chown(pwfile, owner.pw_uid, owner.pw_gid)
+        try:
+            run_checked(
+                [
+                    str(_bin_dir() / "initdb"),
+                    "-D",
+                    str(self.pgdata),
+                    "--auth=scram-sha-256",
+                    f"--pwfile={pwfile}",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                    "-U",
+                    "postgres",
+                ],
+                what="initialising PostgreSQL",
+                timeout_s=120,
+                user=_service_user(),
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
+
+    def require_scram(self) -> None:
+        """A cluster made before SCRAM (``trust`` in pg_hba.conf): give the owner its password,
+        then make every connection authenticate (a reload, no restart)."""
+        hba = self.pgdata / "pg_hba.conf"
+        if not hba.exists() or not _trusting(hba.read_text(encoding="utf-8")):
+            return
+        with psycopg.connect(self.admin_dsn(), autocommit=True) as conn:
+            conn.execute(
+                psycopg.sql.SQL("ALTER ROLE postgres PASSWORD {}").format(
+                    psycopg.sql.Literal(self.owner_password())
+                )
+            )
+            lines = [_scram(line) for line in hba.read_text(encoding="utf-8").splitlines()]
+            hba.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            conn.execute("SELECT pg_reload_conf()")
 
     def admin_dsn(self, dbname: str = "postgres") -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.stack.postgres_port}/{dbname}"
+        return conninfo.make_conninfo(
+            f"postgresql://postgres@127.0.0.1:{self.stack.postgres_port}/{dbname}",
+            password=self.owner_password(),
+        )
 
     def healthy(self) -> bool:
         try:
@@ -139,6 +178,8 @@ class PostgresNode:
 
     def up(self) -> str:
         if self.healthy():  # ours, or another one on our port: never start a second
+            if self.process.pid():
+                self.require_scram()
             self.ensure_database()
             return "already running" if self.process.pid() else "running (not started here)"
         self._prepare()
@@ -171,6 +212,7 @@ class PostgresNode:
             user=_service_user(),
         )
         wait_until(self.healthy, self.stack.start_timeout_s, "PostgreSQL", self.process)
+        self.require_scram()
         self.ensure_database()
         return "started"
 
@@ -180,6 +222,20 @@ class PostgresNode:
 
     def purge(self) -> None:
         shutil.rmtree(self.home, ignore_errors=True)
+
+
+def _trusting(hba: str) -> bool:
+    return any(_rule(line) and line.split()[-1] == "trust" for line in hba.splitlines())
+
+
+def _rule(line: str) -> bool:
+    return bool(line.strip()) and not line.lstrip().startswith("#")
+
+
+def _scram(line: str) -> str:
+    if _rule(line) and line.split()[-1] == "trust":
+        return line.rstrip()[: -len("trust")] + "scram-sha-256"
+    return line
 
 
 def require_server_binaries() -> None:

@@ -115,18 +115,22 @@ def check_extract(
     return profile
 
 
-def _registered_or_refuse(settings: Settings, source: str) -> None:
-    """Publishing for a source the pseudonymiser would refuse only fills the dead-letter topic."""
+def _registered_topic(settings: Settings, source: str) -> str:
+    """The raw topic to publish ``source``'s events on; refuses a source the pseudonymiser
+    would refuse (publishing would only fill the dead-letter topic)."""
     from sink.sources import list_sources
 
-    state = {s.name: s.enabled for s in list_sources(settings.database_dsn)}
-    if state.get(source) is False:
+    known = {s.name: s for s in list_sources(settings.database_dsn)}
+    entry = known.get(source)
+    if entry is not None and not entry.enabled:
         raise ConfigurationError(f"source {source!r} is disabled: earlylink sources enable")
-    if settings.sources.require_registered and source not in state:
+    if settings.sources.require_registered and entry is None:
         raise ConfigurationError(
             f"source {source!r} is not registered, so its events would be dead-lettered;"
             f" register it first: earlylink sources add {source}"
         )
+    own = entry is not None and entry.own_topic
+    return settings.kafka.topic(f"raw.{source}" if own else "raw")
 
 
 def import_extract(
@@ -145,10 +149,10 @@ def import_extract(
             f"{path.name}: every row has the same record id, so all {profile.mapped:,} rows"
             f" would collapse into one record; check {mapping.where('fields', 'record_id')}"
         )
-    _registered_or_refuse(settings, mapping.source_system)
+    topic = _registered_topic(settings, mapping.source_system)
     result = ImportResult(profile=profile)
     moment = _as_of(as_of, dt.datetime.now(dt.UTC))
-    with Publisher(settings.kafka, settings.kafka.topic("raw")) as publisher:
+    with Publisher(settings.kafka, topic) as publisher:
         rows = _mapped_rows(
             path, mapping, moment, f"importing {path.name}", show_progress, rate or None
         )

@@ -8,6 +8,10 @@ CREATE TABLE IF NOT EXISTS sources (
     name         text        PRIMARY KEY CHECK (name ~ '^[A-Za-z0-9][A-Za-z0-9 ._:/-]{0,99}$'),
     description  text        NOT NULL DEFAULT '',
     enabled      boolean     NOT NULL DEFAULT true,
+    -- publishes on a raw topic of its own (<prefix>.raw.<name>), which Kafka ACLs let only it
+    -- write: the pseudonymiser then takes the source from the topic, and refuses the name on
+    -- any other topic (SOURCE_MISMATCH)
+    own_topic    boolean     NOT NULL DEFAULT false,
     added_at     timestamptz NOT NULL DEFAULT now(),
     changed_at   timestamptz NOT NULL DEFAULT now()
 );

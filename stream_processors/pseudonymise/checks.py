@@ -26,6 +26,8 @@ class EventReason(StrEnum):
     VERSION_OUT_OF_RANGE = "VERSION_OUT_OF_RANGE"  # negative, or at or past FINAL_VERSION
     UNREGISTERED_SOURCE = "UNREGISTERED_SOURCE"  # not in the register (earlylink sources)
     SOURCE_DISABLED = "SOURCE_DISABLED"  # in the register, disabled
+    SOURCE_MISMATCH = "SOURCE_MISMATCH"  # not the source whose own topic it came on, or the
+    # name of a source with its own topic, on another topic
 
 
 @dataclass(frozen=True)

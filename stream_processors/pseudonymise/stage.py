@@ -128,7 +128,7 @@ class Pseudonymiser:
         if bad_source is not None:
             base["source_system"] = "unknown"  # no text of it reaches the ledger
             return self._dead(message, bad_source.reason, bad_source.field, base)
-        refused = self.sources.refusal(base["source_system"])
+        refused = self.sources.refusal(base["source_system"], message.topic)
         if refused is not None:
             return self._dead(message, refused, "source_system", base)
         if decoded.event_type not in RAW_TYPES:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
-from psycopg import conninfo, sql
+from psycopg import sql
 
 from earlylink.errors import SinkError
 from earlylink.settings import Settings
@@ -134,18 +133,9 @@ def test_unique_persons_match_the_truth(
 
 
 @pytest.fixture
-def analyst_login(resolved: Settings) -> Iterator[str]:
-    """A login of the aggregate-only analyst role, as a deployment would make one."""
-    name = f"analyst_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(resolved.database_dsn, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE earlylink_analyst").format(
-                sql.Identifier(name), sql.Literal(uuid.uuid4().hex)
-            )
-        )
-    yield conninfo.make_conninfo(resolved.database_dsn, user=name)
-    with psycopg.connect(resolved.database_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
+def analyst_login(resolved: Settings) -> str:
+    """The analyst's own login role (earlylink query connects as it), with its password."""
+    return resolved.as_login("analyst").database_dsn
 
 
 def _smallest(conn: psycopg.Connection[Any], view: str, column: str) -> Any:

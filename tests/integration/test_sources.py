@@ -13,6 +13,7 @@ from typing import Any
 import psycopg
 
 from earlylink.settings import Settings
+from earlylink.topics import ensure_topics, own_topic_spec
 from producers.publisher import Publisher
 from schemas.models import (
     ConsentChange,
@@ -24,8 +25,8 @@ from schemas.models import (
     Role,
 )
 from sink.quality import reconcile
-from sink.sources import set_enabled
-from tests.conftest import wait_pipeline_caught_up
+from sink.sources import add_sources, set_enabled
+from tests.conftest import wait_caught_up, wait_pipeline_caught_up
 
 WHEN = dt.datetime(2025, 5, 1, 10, tzinfo=dt.UTC)
 
@@ -111,3 +112,29 @@ def test_unregistered_and_disabled_sources_are_refused(
     assert _active(settings) == []
     assert all(row.balanced for row in reconcile(settings.database_dsn))
     assert pseudo.poll() is None and resolve.poll() is None
+
+
+def test_a_source_on_its_own_topic_cannot_be_impersonated(
+    fresh_settings: Settings, run_processor: Callable[..., Any]
+) -> None:
+    """health-visiting is bound to its own raw topic (which Kafka ACLs would let only it
+    write): its name is believed there only, and that topic carries no other source."""
+    settings = fresh_settings
+    spec = own_topic_spec(settings.kafka, "health-visiting")
+    add_sources(settings.database_dsn, ["health-visiting"], own_topic=True)
+    ensure_topics(settings.kafka, [spec])
+    pseudo = run_processor("pseudonymise", settings)
+    resolve = run_processor("resolve", settings)
+    with Publisher(settings.kafka, spec.name) as own:
+        own.publish(_person("health-visiting", "hv-1"))
+        own.publish(_person("childrens-centre", "cc-1"))  # someone else's name on hv's topic
+    with Publisher(settings.kafka, settings.kafka.topic("raw")) as shared:
+        shared.publish(_withdraw("health-visiting", "hv-1"))  # hv's name off hv's topic
+    wait_caught_up(settings, "pseudonymise", spec.name, pseudo, 120)
+    wait_pipeline_caught_up(settings, pseudo, resolve, 120)
+    assert _active(settings) == ["health-visiting"]
+    assert _dead(settings) == [
+        ("childrens-centre", "SOURCE_MISMATCH"),
+        ("health-visiting", "SOURCE_MISMATCH"),
+    ]
+    assert all(row.balanced for row in reconcile(settings.database_dsn))

@@ -51,7 +51,43 @@ def test_processor_commands_exist_in_the_cli() -> None:
 
     from earlylink.cli import app
 
-    for name in ("init", "topics", "pseudonymise"):
+    for name in ("init", "topics", "pseudonymise", "resolve"):
         command = _compose()["services"][name]["command"]
         result = CliRunner().invoke(app, [*command, "--help"])
         assert result.exit_code == 0, f"{name}: {' '.join(command)}\n{result.output}"
+
+
+def _overlay() -> dict[str, Any]:
+    data = yaml.safe_load((ROOT / "docker-compose.sasl.yml").read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def test_the_sasl_overlay_denies_by_default_and_binds_each_source_to_its_own_topic() -> None:
+    overlay = _overlay()
+    kafka = overlay["services"]["kafka"]["environment"]
+    assert kafka["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+    assert "StandardAuthorizer" in kafka["KAFKA_AUTHORIZER_CLASS_NAME"]
+    assert "PLAINTEXT://" not in kafka["KAFKA_LISTENERS"].replace("SASL_PLAINTEXT://", "")
+    script = overlay["services"]["acls"]["command"][0]
+    loop = script.split("for source in", 1)[1]
+    assert '--topic "earlylink.raw.$$source"' in loop and "--operation Write" in loop
+    assert "--resource-pattern-type prefixed" not in loop  # a source's own topic, literally
+    for line in script.splitlines():  # only the pseudonymiser reads the raw topics
+        if "earlylink.raw" in line and "--operation Read" in line:
+            assert "User:pseudonymiser" in line
+    pseudonymise = overlay["services"]["pseudonymise"]["environment"]
+    assert pseudonymise["EARLYLINK_SOURCES_REQUIRE_REGISTERED"] == "true"
+    assert "EARLYLINK_KAFKA_SASL_PASSWORD" not in pseudonymise  # from a secret file
+
+
+def test_the_overlay_names_services_and_secrets_that_exist() -> None:
+    base, overlay = _compose(), _overlay()
+    secrets = {**base["secrets"], **overlay["secrets"]}
+    for name, service in overlay["services"].items():
+        assert name in base["services"] or "image" in service, name
+        for secret in service.get("secrets", []):
+            source = secret["source"] if isinstance(secret, dict) else secret
+            assert source in secrets, f"{name} uses undeclared secret {source}"
+        for dependency in service.get("depends_on", {}):
+            assert dependency in base["services"] or dependency in overlay["services"]
