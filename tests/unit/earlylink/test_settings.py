@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from earlylink.settings import DatabaseSettings, KafkaSettings, StackSettings
@@ -23,10 +25,20 @@ def test_database_url_is_secret_and_wins(monkeypatch: pytest.MonkeyPatch) -> Non
     assert database.dsn(StackSettings()) == "postgresql://writer:s3cret@db.example/el"
 
 
-def test_embedded_database_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_embedded_database_by_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from psycopg import conninfo
+
     monkeypatch.delenv("EARLYLINK_DATABASE_URL", raising=False)
-    dsn = DatabaseSettings().dsn(StackSettings(postgres_port=5555))
-    assert dsn == "postgresql://postgres@127.0.0.1:5555/earlylink"
+    monkeypatch.setenv("EARLYLINK_DATABASE_PASSWORD", "owner-pw")
+    dsn = DatabaseSettings().dsn(StackSettings(postgres_port=5555), tmp_path)
+    parts = conninfo.conninfo_to_dict(dsn)
+    assert {k: parts[k] for k in ("user", "host", "port", "dbname")} == {
+        "user": "postgres",
+        "host": "127.0.0.1",
+        "port": "5555",
+        "dbname": "earlylink",
+    }
+    assert parts["password"] == "owner-pw"  # never compared whole: a failure would print it
 
 
 def test_sasl_settings_reach_the_client_config(monkeypatch: pytest.MonkeyPatch) -> None:
