@@ -18,6 +18,8 @@ from earlylink.database import prepare_database
 from earlylink.processors import remaining
 from earlylink.settings import DatabaseSettings, KafkaSettings, ProcessorSettings, Settings
 from earlylink.topics import ensure_topics
+from producers.synthetic.services import SERVICES
+from sink.sources import add_sources
 
 SECRET = "5a" * 32  # a throwaway benchmark secret, never a deployment's
 
@@ -48,6 +50,7 @@ def scratch(web_port: int = 16090) -> Iterator[Settings]:
     )
     ensure_topics(settings.kafka)
     prepare_database(settings)
+    add_sources(settings.database_dsn, [s.code for s in SERVICES], "synthetic borough (bench)")
     try:
         yield settings
     finally:

@@ -41,6 +41,7 @@ from earlylink.training import train_on_graph
 from producers.extract import import_extract, load_mapping, rows_of
 from producers.febrl import dataset_path, person_of
 from sink.graph import blocked_pairs
+from sink.sources import add_sources
 from stream_processors.resolve.evaluate import Quality, pairwise
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,6 +90,7 @@ def _febrl(number: int) -> DataSet:
 
     def publish(settings: Settings, folder: Path) -> Path:
         mapping = load_mapping(mapping_path)
+        add_sources(settings.database_dsn, [mapping.source_system], "FEBRL (bench)")
         import_extract(
             settings, dataset_path(number), mapping, as_of=FEBRL_AS_OF, show_progress=False
         )

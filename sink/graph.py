@@ -295,14 +295,16 @@ class IdentityChange:
     at: Any
     model_version: str
     subject: str
-    sequence: int
+    sequence: int | None  # None: written by a resolver from before the outbox
 
 
 async def claim_unpublished(conn: Conn, limit: int) -> list[IdentityChange]:
     """The oldest unpublished changes, locked for this transaction (another worker skips them)."""
     rows = await (
         await conn.execute(
-            "SELECT id, kind, before_ids, after_ids, at, model_version, subject, sequence"
+            # a row an older resolver wrote has no subject or sequence: derived, or none
+            "SELECT id, kind, before_ids, after_ids, at, model_version,"
+            " coalesce(subject, after_ids[1], before_ids[1], ''), sequence"
             " FROM identity_history WHERE published_at IS NULL ORDER BY id LIMIT %s"
             " FOR UPDATE SKIP LOCKED",
             (limit,),

@@ -52,6 +52,8 @@ CODES: dict[str, dict[str, bool]] = {
 
 def has_control_characters(value: str) -> bool:
     """Control and format characters (NUL, escapes, bidi overrides) anywhere in ``value``."""
+    if value.isprintable():  # in C, and true of nearly every value: none of Cc or Cf in it
+        return False
     return any(unicodedata.category(c) in ("Cc", "Cf") for c in value)
 
 
