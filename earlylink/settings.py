@@ -6,6 +6,7 @@ reads ``/run/secrets`` style directories given by ``EARLYLINK_SECRETS_DIR``.
 
 from __future__ import annotations
 
+import copy
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -276,19 +277,9 @@ class Settings:
 
     def as_login(self, login: str) -> Settings:
         """These settings, connecting to PostgreSQL as one of earlylink's login roles."""
-        database = self.database.model_copy(update={"login": login})
-        copy = Settings(
-            paths=self.paths,
-            kafka=self.kafka,
-            registry=self.registry,
-            database=database,
-            stack=self.stack,
-            processor=self.processor,
-            pseudonymisation=self.pseudonymisation,
-            linkage=self.linkage,
-            sources=self.sources,
-        )
-        return copy
+        settings = copy.copy(self)  # every concern shared but the database's
+        settings.database = self.database.model_copy(update={"login": login})
+        return settings
 
 
 @lru_cache(maxsize=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from schemas.limits import MAX_TIMESTAMP_MS
@@ -18,7 +19,7 @@ class RawMessage:
     timestamp_ms: int | None = None
 
 
-def next_offsets(batch: list[RawMessage]) -> dict[tuple[str, int], int]:
+def next_offsets(batch: Sequence[RawMessage]) -> dict[tuple[str, int], int]:
     """For each topic-partition in the batch, the offset to resume from."""
     offsets: dict[tuple[str, int], int] = {}
     for message in batch:

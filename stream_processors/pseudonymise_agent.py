@@ -112,7 +112,7 @@ class PseudonymiseBatches:
 
         async def write(part: Sequence[RawMessage]) -> None:
             rows = [entries[(m.topic, m.partition, m.offset)] for m in part]
-            offsets = next_offsets(list(part))
+            offsets = next_offsets(part)
             await self.db.run(lambda conn: write_ledger(conn, self.group, rows, offsets))
 
         await write_isolating("pseudonymise", batch, write, self.quarantine)

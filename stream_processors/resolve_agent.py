@@ -100,7 +100,7 @@ class Resolver:
         """The batch (already decoded as ``incoming``) and its offsets in one transaction."""
         async with conn.transaction():
             assignment = await self.apply(conn, batch, incoming)
-            await save_offsets(conn, self.group, next_offsets(list(batch)))
+            await save_offsets(conn, self.group, next_offsets(batch))
         return assignment
 
     async def quarantine(self, conn: graph.Conn, *, message: RawMessage, reason: str) -> None:
