@@ -58,6 +58,9 @@ class PseudonymiseBatches:
         self.pseudo_topic = settings.kafka.topic("pseudonymised")
         self.dead_topic = settings.kafka.topic("deadletter")
         self.db = Durable(settings.database_dsn, "pseudonymise")
+        # its own connection: the register is read while the previous batch is landing on
+        # ``db`` (stream_processors.landing), and two transactions cannot share one
+        self.register_db = Durable(settings.database_dsn, "pseudonymise register")
         self.out = BatchProducer(settings.kafka)
         self.sources = settings.sources
         self.kafka = settings.kafka
@@ -67,7 +70,7 @@ class PseudonymiseBatches:
         """Read the register of sources again when it is older than ``sources.refresh_s``."""
         if time.monotonic() - self._register_read_at < self.sources.refresh_s:
             return
-        rows = await self.db.run(read_register)
+        rows = await self.register_db.run(read_register)
         self.stage.sources = Register(
             rows.enabled,
             rows.disabled,

@@ -138,3 +138,25 @@ def test_a_source_on_its_own_topic_cannot_be_impersonated(
         ("health-visiting", "SOURCE_MISMATCH"),
     ]
     assert all(row.balanced for row in reconcile(settings.database_dsn))
+
+
+def test_the_register_is_reread_while_batches_land(
+    fresh_settings: Settings, run_processor: Callable[..., Any], tmp_path: Any
+) -> None:
+    """The register is read while the previous batch is still landing (every batch here): the
+    two must not share a transaction (the demo once stopped on OutOfOrderTransactionNesting)."""
+    from producers.synthetic.publish import publish_borough
+
+    settings = fresh_settings
+    published = publish_borough(settings, 40, 5, 0, tmp_path, show_progress=False)
+    pseudo = run_processor(
+        "pseudonymise",
+        settings,
+        EARLYLINK_SOURCES_REFRESH_S="0",
+        EARLYLINK_PROCESSOR_BATCH_SIZE="50",
+        EARLYLINK_PROCESSOR_BATCH_WITHIN_S="0.01",
+    )
+    wait_caught_up(settings, "pseudonymise", settings.kafka.topic("raw"), pseudo, 180)
+    rows = reconcile(settings.database_dsn)
+    assert sum(r.received for r in rows) == published.delivered
+    assert pseudo.poll() is None
