@@ -31,3 +31,11 @@ class SinkError(EarlylinkError):
 
 class SinkUnavailable(SinkError):
     """PostgreSQL stayed unreachable past the processors' patience (not the data's fault)."""
+
+
+class RegistryError(EarlylinkError):
+    """The schema registry refused a request, or (``unavailable``) could not be reached."""
+
+    def __init__(self, message: str, unavailable: bool = False) -> None:
+        super().__init__(message)
+        self.unavailable = unavailable

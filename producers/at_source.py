@@ -15,8 +15,8 @@ from types import TracebackType
 from earlylink.keys import load_keyring
 from earlylink.settings import Settings
 from producers.publisher import DeliveryReport, Publisher
-from schemas.catalogue import catalogue
 from schemas.models import Event
+from schemas.registry import codec_for
 from schemas.wire import encode
 from stream_processors.messages import RawMessage
 from stream_processors.pseudonymise.bloom import Encoder
@@ -29,11 +29,14 @@ class AtSourcePublisher:
 
     def __init__(self, settings: Settings) -> None:
         keyring = load_keyring(settings)
-        self.contracts = catalogue()
+        codec = codec_for(settings)
+        self.contracts = codec.contracts
         self.stage = Pseudonymiser(
-            self.contracts, keyring, Encoder(keyring), rules_from(settings.linkage)
+            self.contracts, keyring, Encoder(keyring), rules_from(settings.linkage), codec=codec
         )
-        self.publisher = Publisher(settings.kafka, settings.kafka.topic("pseudonymised"))
+        self.publisher = Publisher(
+            settings.kafka, settings.kafka.topic("pseudonymised"), codec=codec
+        )
         self.refused: Counter[str] = Counter()
         self.outcomes: Counter[str] = Counter()
 
@@ -43,6 +46,7 @@ class AtSourcePublisher:
 
     def publish(self, event: Event) -> None:
         version = self.contracts.get(event.EVENT_TYPE, event.envelope.schema_version)
+        # handed to the stage in this process: single-object, no registry id needed
         message = RawMessage("at-source", 0, 0, encode(version, event.to_avro()))
         result = self.stage.process(message, dt.datetime.now(dt.UTC))
         self.outcomes[result.entry.outcome.value] += 1

@@ -1,6 +1,7 @@
 """Publishing events to Kafka with confluent-kafka: idempotent, acks=all, every delivery reported.
 
-Each event is encoded with the contract version its envelope names and keyed by
+Each event is encoded with the contract version its envelope names (framed as its codec says:
+the Confluent wire format through the schema registry by default) and keyed by
 ``source_system|record_id``, so every event about one record lands on one partition in order.
 A failed delivery is counted and described (topic, partition, error; never the payload); the
 caller decides what to do, and ``close`` raises if anything failed and nobody looked.
@@ -17,9 +18,10 @@ from confluent_kafka import KafkaError, Message, Producer
 
 from earlylink.errors import DeliveryError
 from earlylink.settings import KafkaSettings
-from schemas.catalogue import Catalogue, catalogue
+from schemas.catalogue import Catalogue
 from schemas.models import Event
-from schemas.wire import encode
+from schemas.registry import codec_for
+from schemas.wire import Codec
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +62,13 @@ class Publisher:
         topic: str,
         contracts: Catalogue | None = None,
         overrides: dict[str, Any] | None = None,
+        codec: Codec | None = None,
     ) -> None:
+        """``codec`` frames the events: by default the Confluent wire format through the
+        configured schema registry (``schemas.registry.codec_for``)."""
         self.topic = topic
-        self.contracts = contracts or catalogue()
+        self.codec = codec or codec_for()
+        self.contracts = contracts or self.codec.contracts
         self.report = DeliveryReport()
         self._producer = Producer(
             {**kafka.client_config(), **PRODUCER_DEFAULTS, **(overrides or {})}
@@ -71,7 +77,7 @@ class Publisher:
     def publish(self, event: Event) -> None:
         """Queue one event; delivery is confirmed asynchronously (see ``report``)."""
         version = self.contracts.get(event.EVENT_TYPE, event.envelope.schema_version)
-        self.publish_raw(encode(version, event.to_avro()), event.key.encode())
+        self.publish_raw(self.codec.encode(version, event.to_avro()), event.key.encode())
 
     def publish_raw(self, value: bytes, key: bytes | None) -> None:
         """Queue already-encoded bytes (used by tests that send what other producers might)."""

@@ -1,18 +1,25 @@
-"""Wire encoding of events on Kafka.
+"""Wire encoding of events on Kafka: two framings of the same Avro binary body.
 
-Without a schema registry, Avro *single-object encoding* (Avro specification): the two bytes
-``C3 01``, the 8-byte CRC-64-AVRO fingerprint of the writer schema's canonical form, then the
-Avro binary body. The reader finds the writer schema in the catalogue by that fingerprint.
-A message in the Confluent wire format (``00`` + 4-byte registry id) is recognised and, with no
-registry configured, rejected with its own reason rather than misread.
+- The **Confluent wire format** (with a schema registry, the default): the byte ``00``, the
+  writer schema's 4-byte big-endian registry id, then the body. Any Confluent client decodes it
+  with the registry's URL.
+- Avro **single-object encoding** (Avro specification; producers without a registry): the two
+  bytes ``C3 01``, the 8-byte CRC-64-AVRO fingerprint of the writer schema's canonical form,
+  then the body. The reader finds the writer schema in the catalogue by that fingerprint.
+
+``Codec`` writes the one its registry allows and reads both. With no registry configured, a
+Confluent-framed message is rejected with its own reason rather than misread. The linked store
+keeps payloads single-object encoded (``as_single_object``): readable with the catalogue alone,
+whatever happens to a registry's ids.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from fastavro import schemaless_reader, schemaless_writer
 
@@ -22,6 +29,7 @@ from schemas.catalogue import Catalogue, SchemaVersion
 SINGLE_OBJECT_MAGIC = b"\xc3\x01"
 CONFLUENT_MAGIC = b"\x00"
 HEADER_LEN = len(SINGLE_OBJECT_MAGIC) + 8
+CONFLUENT_HEADER_LEN = len(CONFLUENT_MAGIC) + 4
 
 
 class DecodeReason(StrEnum):
@@ -31,6 +39,8 @@ class DecodeReason(StrEnum):
     BAD_MAGIC = "BAD_MAGIC"
     CONFLUENT_WITHOUT_REGISTRY = "CONFLUENT_WITHOUT_REGISTRY"
     UNKNOWN_SCHEMA = "UNKNOWN_SCHEMA"
+    UNKNOWN_SCHEMA_ID = "UNKNOWN_SCHEMA_ID"  # Confluent-framed; the registry has no such id
+    SCHEMA_OUTSIDE_CATALOGUE = "SCHEMA_OUTSIDE_CATALOGUE"  # registered, but not our contract
     UNDECODABLE = "UNDECODABLE"
     TRAILING_BYTES = "TRAILING_BYTES"
 
@@ -52,11 +62,9 @@ class Decoded:
     record: dict[str, Any]
 
 
-def encode(version: SchemaVersion, record: dict[str, Any]) -> bytes:
-    """Single-object encode ``record`` with ``version``'s schema."""
+def _framed(header: bytes, version: SchemaVersion, record: dict[str, Any]) -> bytes:
     buffer = io.BytesIO()
-    buffer.write(SINGLE_OBJECT_MAGIC)
-    buffer.write(version.fingerprint)
+    buffer.write(header)
     try:
         schemaless_writer(buffer, version.parsed, record)
     except (ValueError, TypeError, KeyError) as exc:
@@ -64,6 +72,27 @@ def encode(version: SchemaVersion, record: dict[str, Any]) -> bytes:
             f"record does not fit {version.event_type} v{version.version}: {type(exc).__name__}"
         ) from exc
     return buffer.getvalue()
+
+
+def encode(version: SchemaVersion, record: dict[str, Any]) -> bytes:
+    """Single-object encode ``record`` with ``version``'s schema."""
+    return _framed(SINGLE_OBJECT_MAGIC + version.fingerprint, version, record)
+
+
+def confluent_header(schema_id: int) -> bytes:
+    return CONFLUENT_MAGIC + schema_id.to_bytes(4, "big")
+
+
+def encode_confluent(schema_id: int, version: SchemaVersion, record: dict[str, Any]) -> bytes:
+    """Confluent wire format: ``record`` in ``version``'s schema, registered as ``schema_id``."""
+    return _framed(confluent_header(schema_id), version, record)
+
+
+def confluent_id(data: bytes) -> int | None:
+    """The registry id of a Confluent-framed message (None for any other framing)."""
+    if len(data) < CONFLUENT_HEADER_LEN or data[:1] != CONFLUENT_MAGIC:
+        return None
+    return int.from_bytes(data[1:CONFLUENT_HEADER_LEN], "big")
 
 
 def writer_of(data: bytes, catalogue: Catalogue) -> SchemaVersion:
@@ -87,21 +116,88 @@ def writer_of(data: bytes, catalogue: Catalogue) -> SchemaVersion:
 
 
 def decode(data: bytes, catalogue: Catalogue) -> Decoded:
-    """Decode one message, reading it as the newest version of its event type."""
-    writer = writer_of(data, catalogue)
+    """Decode one single-object message, reading it as the newest version of its type."""
+    return read_body(data, HEADER_LEN, writer_of(data, catalogue), catalogue)
+
+
+def read_body(data: bytes, start: int, writer: SchemaVersion, catalogue: Catalogue) -> Decoded:
+    """The Avro body from ``start`` on, written with ``writer``, read as the newest version."""
     reader = catalogue.latest(writer.event_type)
-    body = io.BytesIO(data[HEADER_LEN:])
+    body = io.BytesIO(data[start:])
     try:
         record = schemaless_reader(body, writer.parsed, reader.parsed)
     except Exception as exc:
         raise DecodeError(
             DecodeReason.UNDECODABLE, f"{writer.event_type} v{writer.version}: {type(exc).__name__}"
         ) from exc
-    if body.tell() != len(data) - HEADER_LEN:
+    if body.tell() != len(data) - start:
         raise DecodeError(
             DecodeReason.TRAILING_BYTES,
-            f"{len(data) - HEADER_LEN - body.tell()} bytes after the record",
+            f"{len(data) - start - body.tell()} bytes after the record",
         )
     if not isinstance(record, dict):
         raise DecodeError(DecodeReason.UNDECODABLE, "body is not a record")
     return Decoded(writer.event_type, writer.version, record)
+
+
+class Ids(Protocol):
+    """Registry ids of the catalogue's versions (``schemas.registry.ContractRegistry``)."""
+
+    def id_of(self, version: SchemaVersion) -> int: ...
+
+    def known(self, schema_id: int) -> SchemaVersion | DecodeReason | None:
+        """What an id was found to be (a version, or why none), None if never looked up."""
+
+    def lookup(self, schema_id: int) -> SchemaVersion | DecodeReason: ...
+
+
+@dataclass
+class Codec:
+    """Encodes as the registry allows (Confluent-framed with one, single-object without) and
+    decodes either. Decoding never makes a request: ``prepare`` looks up, before a batch is
+    decoded, the ids in it not yet known (the one step that may wait on the registry)."""
+
+    contracts: Catalogue
+    registry: Ids | None = None
+
+    def encode(self, version: SchemaVersion, record: dict[str, Any]) -> bytes:
+        if self.registry is None:
+            return encode(version, record)
+        return encode_confluent(self.registry.id_of(version), version, record)
+
+    def prepare(self, messages: Iterable[bytes]) -> None:
+        """Look up every unknown registry id among ``messages`` (may raise RegistryError)."""
+        if self.registry is None:
+            return
+        for schema_id in {confluent_id(m) for m in messages} - {None}:
+            assert schema_id is not None
+            if self.registry.known(schema_id) is None:
+                self.registry.lookup(schema_id)
+
+    def writer(self, data: bytes) -> tuple[SchemaVersion, int]:
+        """The writer schema of a message and where its body starts."""
+        schema_id = confluent_id(data)
+        if schema_id is None:
+            return writer_of(data, self.contracts), HEADER_LEN
+        if self.registry is None:
+            raise DecodeError(
+                DecodeReason.CONFLUENT_WITHOUT_REGISTRY,
+                "Confluent wire format but no schema registry is configured",
+            )
+        found = self.registry.known(schema_id)
+        if found is None:  # not prepared: look it up now rather than misjudge it
+            found = self.registry.lookup(schema_id)
+        if isinstance(found, DecodeReason):
+            raise DecodeError(found, f"schema id {schema_id}")
+        return found, CONFLUENT_HEADER_LEN
+
+    def decode(self, data: bytes) -> Decoded:
+        writer, start = self.writer(data)
+        return read_body(data, start, writer, self.contracts)
+
+    def as_single_object(self, data: bytes) -> bytes:
+        """The same message single-object framed (the body is unchanged): for the store."""
+        if confluent_id(data) is None:
+            return data
+        writer, start = self.writer(data)
+        return SINGLE_OBJECT_MAGIC + writer.fingerprint + data[start:]

@@ -22,12 +22,14 @@ import faust
 from earlylink.keys import load_keyring
 from earlylink.settings import Settings
 from schemas.catalogue import catalogue
+from schemas.registry import codec_for
 from sink.connection import Durable
 from sink.ledger import write_ledger
 from sink.sources import own_topic_sources, read_register
 from stream_processors.app import exit_on_failure, make_app
 from stream_processors.isolate import write_isolating
 from stream_processors.landing import landing
+from stream_processors.lookups import prepare_lookups
 from stream_processors.messages import RawMessage, kafka_timestamp_ms, next_offsets
 from stream_processors.metrics import observe_batch, serve
 from stream_processors.output import BatchProducer
@@ -51,8 +53,10 @@ class PseudonymiseBatches:
 
     def __init__(self, settings: Settings, group: str) -> None:
         keyring = load_keyring(settings)
+        self.codec = codec_for(settings)
+        self.patience_s = settings.processor.wait_for_services_s
         self.stage = Pseudonymiser(
-            catalogue(), keyring, Encoder(keyring), rules_from(settings.linkage)
+            catalogue(), keyring, Encoder(keyring), rules_from(settings.linkage), codec=self.codec
         )
         self.group = group
         self.pseudo_topic = settings.kafka.topic("pseudonymised")
@@ -78,6 +82,10 @@ class PseudonymiseBatches:
             {self.kafka.topic(f"raw.{name}"): name for name in rows.own_topic},
         )
         self._register_read_at = time.monotonic()
+
+    async def prepare(self, batch: Sequence[RawMessage]) -> None:
+        """Schema ids new to this process looked up (the stage itself never waits)."""
+        await prepare_lookups(self.codec, batch, self.patience_s)
 
     def forward(
         self, events: Sequence[faust.EventT[bytes]], batch: list[RawMessage]
@@ -140,6 +148,8 @@ class PseudonymiseBatches:
 def build(settings: Settings) -> faust.App:
     """The faust app with the pseudonymise agent attached."""
     group = f"{settings.kafka.topic_prefix}-pseudonymise"
+    # the contracts registered (waiting for the registry) before the worker joins its group
+    codec_for(settings, wait_s=settings.processor.wait_for_services_s)
     app = make_app(settings, group, "pseudonymise")
     serve(app, settings, "pseudonymise")
     # the shared raw topic, and the own topics of the sources bound to one (at start: a source
@@ -159,6 +169,7 @@ def build(settings: Settings) -> faust.App:
                 with exit_on_failure("pseudonymise", batch):
                     started = time.monotonic()
                     await batches.refresh_sources()
+                    await batches.prepare(batch)
                     results = batches.forward(events, batch)
                     await lands.hand_over(batches.land(batch, results, started), batch)
 

@@ -22,6 +22,7 @@ import faust
 from earlylink.settings import Settings
 from schemas.catalogue import Catalogue, catalogue
 from schemas.limits import FINAL_VERSION
+from schemas.registry import codec_for
 from schemas.wire import DecodeError, decode
 from sink import graph
 from sink.connection import Durable
@@ -29,6 +30,7 @@ from sink.offsets import save_offsets
 from stream_processors.app import exit_on_failure, make_app
 from stream_processors.isolate import write_isolating
 from stream_processors.landing import landing
+from stream_processors.lookups import prepare_lookups
 from stream_processors.messages import RawMessage, next_offsets
 from stream_processors.metrics import observe_batch, serve
 from stream_processors.outbox import publish_pending
@@ -53,6 +55,7 @@ class Resolver:
         self.model = model
         self.group = f"{settings.kafka.topic_prefix}-resolve"
         self._cache = RecordCache(settings.processor.record_cache)
+        self.codec = codec_for(settings)
 
     def decode_all(self, batch: Sequence[RawMessage]) -> Incoming:
         decoded = []
@@ -60,7 +63,7 @@ class Resolver:
         for message in batch:
             position = (message.topic, message.partition, message.offset)
             try:
-                event = decode(message.value, self.contracts)
+                event = self.codec.decode(message.value)
             except DecodeError as exc:
                 log.warning(
                     "undecodable pseudonymised message at %s[%d]@%d: %s",
@@ -69,8 +72,9 @@ class Resolver:
                 )
                 undecodable.append((position, exc.reason.value))
                 continue
-            if event.event_type in PSEUDO_TYPES:
-                decoded.append((event.event_type, event.record, message.value))
+            if event.event_type in PSEUDO_TYPES:  # stored single-object: no registry to read it
+                payload = self.codec.as_single_object(message.value)
+                decoded.append((event.event_type, event.record, payload))
             else:
                 undecodable.append((position, "FOREIGN_SCHEMA"))
         incoming = sort_batch(decoded)
@@ -113,7 +117,7 @@ class Resolver:
         envelope: dict[str, Any] = {}
         event_type = None
         with contextlib.suppress(DecodeError):
-            event = decode(message.value, self.contracts)
+            event = self.codec.decode(message.value)
             envelope, event_type = event.record.get("envelope") or {}, event.event_type
         source = envelope.get("source_system")
         return (
@@ -334,6 +338,7 @@ def _outcome_row(o: dict[str, Any]) -> tuple[Any, ...]:
 
 def build(settings: Settings) -> faust.App:
     model = load_model(settings.processor.model_path)
+    codec_for(settings, wait_s=settings.processor.wait_for_services_s)  # contracts registered
     resolver = Resolver(settings, catalogue(), model)
     app = make_app(settings, resolver.group, "resolve")
     serve(app, settings, "resolve")
@@ -356,7 +361,7 @@ def build(settings: Settings) -> faust.App:
 
         assignments = await write_isolating("resolve", batch, write, quarantine)
         observe_batch("resolve", started, {"RESOLVED": len(batch)}, incoming.raw_timestamps_ms)
-        await publish_pending(db, out, changes_topic)
+        await publish_pending(db, out, changes_topic, resolver.codec)
         log.info(
             "batch of %d: %d persons touched, %d merges, %d splits",
             len(batch),
@@ -370,7 +375,9 @@ def build(settings: Settings) -> faust.App:
         db = Durable(settings.database_dsn, "resolve")
         out = BatchProducer(settings.kafka)
         log.info("resolving with model %s", model.version)
-        left = await publish_pending(db, out, changes_topic)  # a crash's unpublished changes
+        patience = settings.processor.wait_for_services_s
+        # a crash's unpublished changes
+        left = await publish_pending(db, out, changes_topic, resolver.codec)
         if left:
             log.info("published %d identity changes committed before the last stop", left)
         batched = cast(faust.Stream[bytes], stream).take_events(
@@ -384,6 +391,7 @@ def build(settings: Settings) -> faust.App:
                 ]
                 with exit_on_failure("resolve", batch):
                     started = time.monotonic()
+                    await prepare_lookups(resolver.codec, batch, patience)
                     incoming = resolver.decode_all(batch)  # while the previous batch lands
                     await lands.hand_over(land(db, out, batch, incoming, started), batch)
 

@@ -76,7 +76,7 @@ def stack(base_settings: Settings) -> Iterator[Settings]:
     from earlylink.stack import LocalStack
 
     local = LocalStack(base_settings)
-    was_running = local.kafka.healthy() and (not local.manages_postgres or local.postgres.healthy())
+    was_running = local.healthy()
     try:
         local.up()
     except EarlylinkError as exc:
@@ -261,3 +261,19 @@ def wait_pipeline_caught_up(
     pseudonymised: the resolver's input is complete only once the pseudonymiser is done)."""
     wait_caught_up(settings, "pseudonymise", settings.kafka.topic("raw"), pseudo, timeout_s)
     wait_caught_up(settings, "resolve", settings.kafka.topic("pseudonymised"), resolve, timeout_s)
+
+
+def outside_decoder(settings: Settings) -> Callable[[bytes, str], Any]:
+    """A consumer that is not ours: confluent-kafka's own ``AvroDeserializer`` with
+    ``SchemaRegistryClient`` and the registry's URL, no earlylink code in the decoding."""
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+    from confluent_kafka.schema_registry.avro import AvroDeserializer
+    from confluent_kafka.serialization import MessageField, SerializationContext
+
+    client = SchemaRegistryClient(settings.registry.client_config(settings.stack))
+    deserializer = AvroDeserializer(client)
+
+    def decode(value: bytes, topic: str) -> Any:
+        return deserializer(value, SerializationContext(topic, MessageField.VALUE))
+
+    return decode

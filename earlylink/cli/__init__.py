@@ -17,6 +17,7 @@ from earlylink.cli.produce_cmd import produce_app
 from earlylink.cli.quality_cmd import dq, reconcile
 from earlylink.cli.query_cmd import query
 from earlylink.cli.run_cmd import run_app
+from earlylink.cli.schemas_cmd import schemas_app
 from earlylink.cli.sources_cmd import sources_app
 from earlylink.cli.stack_cmd import stack_app
 from earlylink.errors import EarlylinkError
@@ -32,6 +33,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(produce_app, name="produce")
 app.add_typer(keys_app, name="keys")
 app.add_typer(sources_app, name="sources")
+app.add_typer(schemas_app, name="schemas")
 app.command()(dq)
 app.command()(reconcile)
 app.command()(query)

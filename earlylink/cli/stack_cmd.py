@@ -14,31 +14,40 @@ from earlylink.stack import LocalStack
 from earlylink.topics import ensure_topics
 
 stack_app = typer.Typer(
-    help="Start, check and stop the local Kafka and PostgreSQL.", no_args_is_help=True
+    help="Start, check and stop the local PostgreSQL, schema registry and Kafka.",
+    no_args_is_help=True,
 )
 console = Console()
 
 
 @stack_app.command()
 def up() -> None:
-    """Start the stack (idempotent), wait for health, create topics and migrate the database."""
+    """Start the stack (idempotent), wait for health, create topics, migrate the database and
+    register the contracts."""
     from earlylink.database import prepare_database
+    from schemas.registry import codec_for
 
     settings = get_settings()
     started = time.monotonic()
-    with console.status("starting PostgreSQL and Kafka (first run fetches Kafka's jars)..."):
+    first = "first run fetches Kafka's jars and Apicurio Registry"
+    with console.status(f"starting PostgreSQL, the schema registry and Kafka ({first})..."):
         done = LocalStack(settings).up()
         created = ensure_topics(settings.kafka)
         applied, _ = prepare_database(settings)
+        registry = codec_for(settings, wait_s=60).registry
     for service, what in done.items():
         console.print(f"{service}: {what}")
     console.print(f"topics created: {len(created)}; migrations applied: {len(applied)}")
+    if registry is not None:
+        console.print(f"contracts registered at {settings.registry.endpoint(settings.stack)}")
     console.print(f"stack up in {time.monotonic() - started:.1f}s")
 
 
 @stack_app.command()
 def down(
-    purge: Annotated[bool, typer.Option(help="Also delete Kafka and PostgreSQL data.")] = False,
+    purge: Annotated[
+        bool, typer.Option(help="Also delete Kafka's, PostgreSQL's and the registry's data.")
+    ] = False,
 ) -> None:
     """Stop the services this stack started (data kept unless --purge)."""
     for service, what in LocalStack(get_settings()).down(purge=purge).items():
@@ -60,7 +69,7 @@ def status() -> None:
 
 @stack_app.command()
 def logs(
-    service: Annotated[str, typer.Argument(help="kafka or postgres")],
+    service: Annotated[str, typer.Argument(help="kafka, postgres or registry")],
     lines: Annotated[int, typer.Option("-n", help="How many lines")] = 40,
 ) -> None:
     """The last lines of a service's log."""

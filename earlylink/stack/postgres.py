@@ -176,6 +176,22 @@ class PostgresNode:
                     )
                 )
 
+    def ensure_service_database(self, name: str, login: str, password: str) -> None:
+        """A database owned by a login of its own, for a service beside earlylink (the schema
+        registry): the login is made, or given ``password`` again, and owns only that."""
+        ident, secret = psycopg.sql.Identifier(login), psycopg.sql.Literal(password)
+        with psycopg.connect(self.admin_dsn(), autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone()
+            verb = "ALTER" if exists else "CREATE"
+            conn.execute(psycopg.sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(ident, secret))
+            found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            if found is None:
+                conn.execute(
+                    psycopg.sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                        psycopg.sql.Identifier(name), ident
+                    )
+                )
+
     def up(self) -> str:
         if self.healthy():  # ours, or another one on our port: never start a second
             if self.process.pid():

@@ -22,6 +22,7 @@ from producers.extract.profile import Profile, add_row, profile_fields
 from producers.extract.rows import columns_of, is_json_lines, rows_of
 from producers.pacing import paced
 from producers.publisher import Publisher
+from schemas.registry import codec_for
 from stream_processors.pseudonymise.rules import DEFAULT_RULES, Rules, rules_from
 
 
@@ -152,7 +153,7 @@ def import_extract(
     topic = _registered_topic(settings, mapping.source_system)
     result = ImportResult(profile=profile)
     moment = _as_of(as_of, dt.datetime.now(dt.UTC))
-    with Publisher(settings.kafka, topic) as publisher:
+    with Publisher(settings.kafka, topic, codec=codec_for(settings)) as publisher:
         rows = _mapped_rows(
             path, mapping, moment, f"importing {path.name}", show_progress, rate or None
         )

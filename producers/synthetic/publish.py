@@ -13,6 +13,7 @@ from producers.publisher import Publisher
 from producers.synthetic.services import SERVICES
 from producers.synthetic.timeline import BoroughGenerator
 from producers.synthetic.truth import realism, write_truth
+from schemas.registry import codec_for
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def publish_borough(
     publisher: Publisher | AtSourcePublisher = (
         AtSourcePublisher(settings)
         if at_source
-        else Publisher(settings.kafka, settings.kafka.topic("raw"))
+        else Publisher(settings.kafka, settings.kafka.topic("raw"), codec=codec_for(settings))
     )
     for event in paced(events, len(events), rate or None, "publishing", show=show_progress):
         publisher.publish(event)

@@ -14,8 +14,7 @@ from typing import Any
 
 from schemas.catalogue import Catalogue
 from schemas.limits import MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES
-from schemas.wire import DecodeError, encode
-from schemas.wire import decode as decode_message
+from schemas.wire import Codec, DecodeError
 from stream_processors.messages import RawMessage
 from stream_processors.pseudonymise.bloom import Encoder
 from stream_processors.pseudonymise.checks import event_problem, source_problem
@@ -92,6 +91,10 @@ class Pseudonymiser:
     encoder: Encoder
     rules: Rules = DEFAULT_RULES
     sources: Register = OPEN  # the register of sources, as last read (refreshed by the agent)
+    codec: Codec | None = None  # reads both framings, writes its own; default: single-object
+
+    def __post_init__(self) -> None:
+        self.wire = self.codec or Codec(self.contracts)
 
     def process(self, message: RawMessage, now: dt.datetime) -> Result:
         """Exactly one result per message: no message can make the stage raise."""
@@ -113,7 +116,7 @@ class Pseudonymiser:
     def _process(self, message: RawMessage, now: dt.datetime) -> Result:
         raw_timestamp_ms = message.timestamp_ms
         try:
-            decoded = decode_message(message.value, self.contracts)
+            decoded = self.wire.decode(message.value)
         except DecodeError as exc:
             return self._dead(message, exc.reason.value, str(exc))
         record = decoded.record
@@ -195,7 +198,9 @@ class Pseudonymiser:
             clean,
             reason=None if permitted else f"CONSENT_{record['consent']}",
         )
-        return Result(entry, key.encode(), encode(self.contracts.latest("PseudoRecord"), pseudo))
+        return Result(
+            entry, key.encode(), self.wire.encode(self.contracts.latest("PseudoRecord"), pseudo)
+        )
 
     def _encodings(self, clean: CleanPerson) -> list[dict[str, Any]]:
         values = {
@@ -240,7 +245,9 @@ class Pseudonymiser:
             "raw_timestamp_ms": raw_ts,
         }
         entry = self._entry(message, Outcome.PSEUDONYMISED, base, None)
-        return Result(entry, key.encode(), encode(self.contracts.latest("PseudoActivity"), pseudo))
+        return Result(
+            entry, key.encode(), self.wire.encode(self.contracts.latest("PseudoActivity"), pseudo)
+        )
 
     @staticmethod
     def _entry(

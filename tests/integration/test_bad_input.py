@@ -9,6 +9,7 @@ the counts reconcile exactly, and both processors keep running.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -26,7 +27,8 @@ from schemas.models import (
     Role,
     ServiceContact,
 )
-from schemas.wire import encode
+from schemas.registry import codec_for
+from schemas.wire import confluent_header, encode
 from sink.quality import reconcile
 from tests.conftest import wait_pipeline_caught_up
 
@@ -133,7 +135,19 @@ def _amplifying() -> dict[str, tuple[bytes, str]]:
     }
 
 
-def _corpus() -> tuple[list[tuple[str, bytes]], dict[str, str], dict[str, str]]:
+def _foreign_registered(settings: Settings, body: bytes) -> bytes:
+    """A message framed with the id of a schema the registry holds that is not our contract."""
+    from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+
+    client = SchemaRegistryClient(settings.registry.client_config(settings.stack))
+    thing = {"type": "record", "name": "Thing", "namespace": "outside", "fields": []}
+    schema_id = client.register_schema("outside.Thing", Schema(json.dumps(thing), "AVRO"))
+    return confluent_header(schema_id) + body
+
+
+def _corpus(
+    settings: Settings,
+) -> tuple[list[tuple[str, bytes]], dict[str, str], dict[str, str]]:
     """(name, bytes) to send in order; dead-letter reason expected by name; field issue by name."""
     good = _bytes(_person("good-1"))
     foreign = encode(
@@ -144,7 +158,14 @@ def _corpus() -> tuple[list[tuple[str, bytes]], dict[str, str], dict[str, str]]:
         "garbage": (b"\x13\x37 definitely not avro", "BAD_MAGIC"),
         "empty": (b"", "EMPTY"),
         "wrong magic byte": (b"\xc3\x02" + good[2:], "BAD_MAGIC"),
-        "confluent framing": (b"\x00\x00\x00\x00\x07" + good[10:], "CONFLUENT_WITHOUT_REGISTRY"),
+        "an id the registry never gave": (
+            confluent_header(2**31 - 7) + good[10:],
+            "UNKNOWN_SCHEMA_ID",
+        ),
+        "a registered schema not ours": (
+            _foreign_registered(settings, good[10:]),
+            "SCHEMA_OUTSIDE_CATALOGUE",
+        ),
         "unknown schema id": (b"\xc3\x01" + b"\xab" * 8 + good[10:], "UNKNOWN_SCHEMA"),
         "another subject's schema": (foreign, "FOREIGN_SCHEMA"),
         "truncated avro": (good[: len(good) // 2], "UNDECODABLE"),
@@ -157,7 +178,9 @@ def _corpus() -> tuple[list[tuple[str, bytes]], dict[str, str], dict[str, str]]:
         "dob after the event": ("date_of_birth", dt.date(2031, 1, 1), "IMPLAUSIBLE_DOB"),
         "dob at epoch zero": ("date_of_birth", dt.date(1970, 1, 1), "IMPLAUSIBLE_DOB"),
     }
-    sent: list[tuple[str, bytes]] = [("good", good)]
+    person = _person("good-confluent")  # framed through the registry, as our producers send
+    framed = codec_for(settings).encode(catalogue().get("PersonRecord", 2), person.to_avro())
+    sent: list[tuple[str, bytes]] = [("good", good), ("good, Confluent-framed", framed)]
     sent += [(name, data) for name, (data, _) in dead.items()]
     sent += [(name, make()) for name, (make, _) in POISON.items()]
     amplifying = _amplifying()
@@ -200,7 +223,7 @@ def test_outside_producer_bad_input_is_accounted_for(
     settings = fresh_settings
     pseudo = run_processor("pseudonymise", settings)
     resolve = run_processor("resolve", settings)
-    sent, dead_reasons, field_issues = _corpus()
+    sent, dead_reasons, field_issues = _corpus(settings)
     producer = Producer(
         {**settings.kafka.client_config(), "acks": "all", "message.max.bytes": 2_000_000}
     )
@@ -251,9 +274,9 @@ def test_outside_producer_bad_input_is_accounted_for(
         ).fetchone()
     assert {r: n for r, n in outcomes.items() if r} == Counter(dead_reasons.values())
     assert issues == Counter(field_issues.values())
-    # linked: good, 5 field-issue records, 2 odd names, "twice", "versions" (v3 kept),
-    # 2 amplifying = 12
-    assert records == {1: 11, 3: 1}
+    # linked: good (single-object and Confluent-framed), 5 field-issue records, 2 odd names,
+    # "twice", "versions" (v3 kept), 2 amplifying = 13
+    assert records == {1: 12, 3: 1}
     assert contacts == (1,) and tables == (1,)
     assert pseudo.poll() is None and resolve.poll() is None  # neither stopped
 

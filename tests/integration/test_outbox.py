@@ -5,7 +5,6 @@ splits and retirements) with a per-person sequence, at least once."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from schemas.catalogue import catalogue
 from stream_processors.messages import RawMessage
 from stream_processors.resolve.model import load_model
 from stream_processors.resolve_agent import Resolver
+from tests.conftest import outside_decoder
 from tests.integration.test_resolve_order import pseudonymised  # noqa: F401 (fixture)
 
 
@@ -35,6 +35,8 @@ async def _commit_without_publishing(settings: Settings, messages: list[bytes]) 
 
 
 def _consume(settings: Settings, want: int, timeout_s: float = 60) -> list[dict[str, Any]]:
+    """The identity changes, read as a consumer that is not ours would (Confluent framing)."""
+    outside = outside_decoder(settings)
     consumer = Consumer(
         {
             **settings.kafka.client_config(),
@@ -49,7 +51,7 @@ def _consume(settings: Settings, want: int, timeout_s: float = 60) -> list[dict[
         while len(seen) < want and time.monotonic() < deadline:
             message = consumer.poll(0.5)
             if message is not None and message.error() is None:
-                value = json.loads(message.value())
+                value = outside(message.value(), message.topic())
                 assert message.key() == value["subject"].encode()
                 seen.append(value)
     finally:

@@ -22,7 +22,7 @@ from schemas.catalogue import catalogue
 from schemas.models import Envelope, PersonRecord, Role
 from schemas.wire import encode
 from sink.quality import reconcile
-from tests.conftest import TEST_SECRET, wait_caught_up
+from tests.conftest import TEST_SECRET, outside_decoder, wait_caught_up
 
 CANARY = {
     "given": "Zqcanaryanna",
@@ -69,7 +69,7 @@ def _raw(event: Any) -> bytes:
 RECORD_LEVEL = {  # what an outside producer might send -> the dead-letter reason expected
     "garbage": (b"\x13\x37 not avro", "BAD_MAGIC"),
     "empty": (b"", "EMPTY"),
-    "confluent": (b"\x00\x00\x00\x01\x00payload", "CONFLUENT_WITHOUT_REGISTRY"),
+    "confluent, an id the registry never gave": (b"\x00\x7f\xff\xff\x01\x02", "UNKNOWN_SCHEMA_ID"),
     "unknown_schema": (b"\xc3\x01" + bytes(8) + b"\x02", "UNKNOWN_SCHEMA"),
 }
 
@@ -259,6 +259,18 @@ def test_pipeline_stage_one(
         for canary in _canary_strings():
             assert canary not in text, f"canary {canary!r} found in {where}"
         assert TEST_SECRET not in text, f"the master secret appears in {where}"
+
+    # 5. both topics in the Confluent wire format: a consumer that is not ours decodes them
+    outside = outside_decoder(settings)
+    raw_topic = settings.kafka.topic("raw")
+    raw = [v for k, v, _ in _topic_bytes(settings, raw_topic) if not k.startswith(b"bad|")]
+    assert raw and all(v[:1] == b"\x00" for v in raw)
+    decoded_raw = [outside(v, raw_topic) for v in raw]
+    assert {r["record_id"] for r in decoded_raw} >= {e.record_id for e in corpus["canaries"]}
+    pseudo_topic = settings.kafka.topic("pseudonymised")
+    decoded = [outside(v, pseudo_topic) for _, v, _ in forwarded]
+    assert all(v[:1] == b"\x00" for _, v, _ in forwarded)
+    assert all(d["record_key"] for d in decoded)
 
 
 def test_pseudonymise_at_source_sends_tokens_only(

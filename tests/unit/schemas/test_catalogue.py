@@ -33,7 +33,11 @@ def _fields(schema: Any) -> list[dict[str, Any]]:
 
 
 def test_catalogue_has_every_event_type() -> None:
-    assert set(catalogue().event_types) == EXPECTED | {"PseudoRecord", "PseudoActivity"}
+    assert set(catalogue().event_types) == EXPECTED | {
+        "PseudoRecord",
+        "PseudoActivity",
+        "IdentityChange",
+    }
     assert set(MODELS) == EXPECTED
 
 

@@ -233,3 +233,23 @@ def test_a_defect_costs_one_message_not_the_stage(
     assert result.entry.outcome is Outcome.DEAD_LETTERED
     assert result.entry.reason == "PROCESSING_ERROR"
     assert result.details["detail"] == "ZeroDivisionError"  # the type, never the message
+
+
+def test_with_a_registry_the_output_is_confluent_framed_and_either_input_is_read(
+    make_person: Callable[..., PersonRecord],
+) -> None:
+    from schemas.wire import Codec
+    from tests.unit.schemas.test_confluent_wire import TableOfIds
+
+    ids = TableOfIds()
+    codec = Codec(catalogue(), ids)
+    stage = Pseudonymiser(catalogue(), RING, Encoder(RING), codec=codec)
+    person = make_person()
+    version = catalogue().get("PersonRecord", 2)
+    for data in (codec.encode(version, person.to_avro()), encode(version, person.to_avro())):
+        result = stage.process(RawMessage("raw", 0, 1, data), dt.datetime.now(dt.UTC))
+        assert result.entry.outcome is Outcome.PSEUDONYMISED
+        assert result.value is not None
+        pseudo = catalogue().latest("PseudoRecord")
+        assert result.value[:5] == b"\x00" + ids.id_of(pseudo).to_bytes(4, "big")
+        assert codec.decode(result.value).event_type == "PseudoRecord"
