@@ -11,8 +11,7 @@ from confluent_kafka import Consumer, TopicPartition
 from earlylink.progress import end_offsets
 from earlylink.settings import Settings
 from producers.extract import import_extract, load_mapping
-from schemas.catalogue import catalogue
-from schemas.wire import decode
+from schemas.registry import codec_for
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -25,7 +24,7 @@ def _event_ids(settings: Settings, topic: str) -> list[str]:
     while len(ids) < sum(ends.values()):
         msg = consumer.poll(5.0)
         assert msg is not None
-        ids.append(str(decode(msg.value(), catalogue()).record["envelope"]["event_id"]))
+        ids.append(str(codec_for().decode(msg.value()).record["envelope"]["event_id"]))
     consumer.close()
     return ids
 

@@ -110,7 +110,33 @@ def _people(source: str, n: int) -> list[PersonRecord]:
     ]
 
 
-def test_single_object_events_flow_beside_confluent_framed_ones(
+def _publish_as_an_outside_service(settings: Settings, people: list[PersonRecord]) -> None:
+    """As docs/schemas.md tells a service in another language: its client's own Confluent
+    serializer, record-name subjects, no auto-registration."""
+    from confluent_kafka import Producer
+    from confluent_kafka.schema_registry import SchemaRegistryClient, record_subject_name_strategy
+    from confluent_kafka.schema_registry.avro import AvroSerializer
+    from confluent_kafka.serialization import MessageField, SerializationContext
+
+    client = SchemaRegistryClient(settings.registry.client_config(settings.stack))
+    serializer = AvroSerializer(
+        client,
+        json.dumps(catalogue().get("PersonRecord", 2).definition),
+        conf={
+            "auto.register.schemas": False,
+            "use.latest.version": True,
+            "subject.name.strategy": record_subject_name_strategy,
+        },
+    )
+    topic = settings.kafka.topic("raw")
+    producer = Producer(settings.kafka.client_config())
+    for person in people:
+        value = serializer(person.to_avro(), SerializationContext(topic, MessageField.VALUE))
+        producer.produce(topic, value=value, key=person.key.encode())
+    assert producer.flush(30) == 0
+
+
+def test_single_object_and_outside_serializers_flow_beside_our_framing(
     fresh_settings: Settings, run_processor: Callable[..., Any]
 ) -> None:
     settings = fresh_settings
@@ -121,6 +147,7 @@ def test_single_object_events_flow_beside_confluent_framed_ones(
     with Publisher(settings.kafka, topic) as framed:  # the default: through the registry
         for person in _people("childrens-centre", 20):
             framed.publish(person)
+    _publish_as_an_outside_service(settings, _people("early-education", 20))
     pseudo = run_processor("pseudonymise", settings)
     resolve = run_processor("resolve", settings)
     wait_pipeline_caught_up(settings, pseudo, resolve)
@@ -131,5 +158,5 @@ def test_single_object_events_flow_beside_confluent_framed_ones(
             ).fetchall()
         )
         payloads = conn.execute("SELECT DISTINCT substr(payload, 1, 2) FROM records").fetchall()
-    assert landed == {"health-visiting": 20, "childrens-centre": 20}
+    assert landed == {"health-visiting": 20, "childrens-centre": 20, "early-education": 20}
     assert payloads == [(b"\xc3\x01",)]  # the store keeps single-object: no registry to read it

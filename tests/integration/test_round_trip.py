@@ -10,9 +10,8 @@ from confluent_kafka import Consumer
 from earlylink.settings import Settings
 from earlylink.topics import TopicSpec, ensure_topics
 from producers.publisher import Publisher
-from schemas.catalogue import catalogue
 from schemas.models import MODELS, PersonRecord
-from schemas.wire import decode
+from schemas.registry import codec_for
 
 
 def test_published_events_decode_to_equal_models(
@@ -41,7 +40,7 @@ def test_published_events_decode_to_equal_models(
             msg = consumer.poll(1.0)
             if msg is None or msg.error():
                 continue
-            decoded = decode(msg.value(), catalogue())
+            decoded = codec_for().decode(msg.value())
             model = MODELS[decoded.event_type].from_avro(decoded.record)
             assert isinstance(model, PersonRecord)
             received[model.envelope.event_id] = model

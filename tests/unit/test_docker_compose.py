@@ -29,6 +29,25 @@ def test_kafka_is_kraft_4x() -> None:
     assert kafka["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
 
 
+def test_the_registry_is_the_stack_s_version_on_sql_storage_and_every_job_uses_it() -> None:
+    from earlylink.settings import StackSettings
+
+    services = _compose()["services"]
+    registry = services["registry"]
+    assert registry["image"] == f"apicurio/apicurio-registry:{StackSettings().registry_version}"
+    assert registry["environment"]["APICURIO_STORAGE_KIND"] == "sql"
+    assert "postgres:5432/earlylink_registry" in registry["environment"]["APICURIO_DATASOURCE_URL"]
+    for name in ("init", "topics", "schemas", "pseudonymise", "resolve"):
+        url = services[name]["environment"]["EARLYLINK_SCHEMA_REGISTRY_URL"]
+        assert url == "http://registry:8080/apis/ccompat/v7", name
+    script = ROOT / "docker" / "registry-database.sh"
+    mounts = services["postgres"]["volumes"]
+    assert any(
+        m.startswith("./docker/registry-database.sh:/docker-entrypoint-initdb.d/") for m in mounts
+    )
+    assert "CREATE DATABASE earlylink_registry OWNER earlylink_registry" in script.read_text()
+
+
 def test_dependencies_name_real_services_and_secrets_exist() -> None:
     compose = _compose()
     services = compose["services"]
@@ -51,7 +70,7 @@ def test_processor_commands_exist_in_the_cli() -> None:
 
     from earlylink.cli import app
 
-    for name in ("init", "topics", "pseudonymise", "resolve"):
+    for name in ("init", "topics", "schemas", "pseudonymise", "resolve"):
         command = _compose()["services"][name]["command"]
         result = CliRunner().invoke(app, [*command, "--help"])
         assert result.exit_code == 0, f"{name}: {' '.join(command)}\n{result.output}"
