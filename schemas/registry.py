@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 COMPATIBILITY = "BACKWARD"
 NOT_FOUND = 404
 CONFLICT = 409
+SERVER_ERROR = 500
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,13 @@ class ContractRegistry:
         """One registry request; its errors wrapped with what was asked and where."""
         try:
             return call(*args, **kwargs)
-        except SchemaRegistryError:
+        except SchemaRegistryError as exc:
+            if exc.http_status_code is not None and exc.http_status_code >= SERVER_ERROR:
+                # the registry's own trouble (its database restarting): worth waiting out
+                raise RegistryError(
+                    f"schema registry at {self.url} failed ({what}): HTTP {exc.http_status_code}",
+                    unavailable=True,
+                ) from exc
             raise
         except Exception as exc:  # httpx and socket errors: the registry is away
             raise RegistryError(

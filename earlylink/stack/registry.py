@@ -111,7 +111,14 @@ class RegistryNode:
             f"-Dearlylink.home={self.home}",
             "-Dquarkus.http.host=127.0.0.1",
             f"-Dquarkus.http.port={self.stack.registry_port}",
-            "-Dquarkus.log.console.color=false",
+            "-Dquarkus.http.access-log.enabled=false",  # a line per request; the audit log stays
+            # a small pool, each connection checked before use: after a PostgreSQL restart no
+            # request fails on a connection the server closed
+            "-Dapicurio.datasource.jdbc.initial-size=2",
+            "-Dapicurio.datasource.jdbc.min-size=2",
+            "-Dapicurio.datasource.jdbc.max-size=10",
+            "-Dquarkus.datasource.postgresql.jdbc.validate-on-borrow=true",
+            "-Dquarkus.datasource.postgresql.jdbc.validation-query-sql=SELECT 1",
             "-Dapicurio.storage.kind=sql",
             "-Dapicurio.storage.sql.kind=postgresql",
             f"-Dapicurio.datasource.url=jdbc:postgresql://127.0.0.1:{self.stack.postgres_port}"
