@@ -141,21 +141,11 @@ def _run_clean(settings: Settings, run_processor: Callable[..., Any], folder: Pa
     return result
 
 
-def test_kills_and_restarts_under_load_lose_nothing(
-    isolated: Callable[..., Settings],
-    run_processor: Callable[..., Any],
-    tmp_path: Path,
-) -> None:
-    settings = isolated(16366)
-    stack = LocalStack(settings)
-    if not (stack.manages_kafka and stack.manages_postgres):
-        pytest.fail("the fault suite restarts Kafka and PostgreSQL: it needs the local stack")
-    pseudo = Supervised("pseudonymise", settings, tmp_path / "pseudonymise.log")
-    resolve = Supervised("resolve", settings, tmp_path / "resolve.log")
-    for proc in (pseudo, resolve):
-        proc.start()
-        proc.wait_ready()
-
+def _faults_under_load(
+    settings: Settings, stack: LocalStack, pseudo: Supervised, resolve: Supervised, tmp_path: Path
+) -> tuple[int, float, float, float, Counter[str]]:
+    """Publish a borough while the faults happen in a random order; wait until caught up.
+    (events, when the faults started, ended, and when the pipeline had caught up, faults)"""
     published: list[PublishResult] = []
     publisher = threading.Thread(
         target=lambda: published.append(
@@ -190,8 +180,31 @@ def test_kills_and_restarts_under_load_lose_nothing(
         proc.check()
     wait_pipeline_caught_up(settings, pseudo.proc, resolve.proc, 300)
     recovered = time.monotonic()
-    pseudo.stop()
-    resolve.stop()
+    return total, started, faulted, recovered, done
+
+
+def test_kills_and_restarts_under_load_lose_nothing(
+    isolated: Callable[..., Settings],
+    run_processor: Callable[..., Any],
+    tmp_path: Path,
+) -> None:
+    settings = isolated(16366)
+    stack = LocalStack(settings)
+    if not (stack.manages_kafka and stack.manages_postgres):
+        pytest.fail("the fault suite restarts Kafka and PostgreSQL: it needs the local stack")
+    pseudo = Supervised("pseudonymise", settings, tmp_path / "pseudonymise.log")
+    resolve = Supervised("resolve", settings, tmp_path / "resolve.log")
+    try:
+        for proc in (pseudo, resolve):
+            proc.start()
+            proc.wait_ready()
+        total, started, faulted, recovered, done = _faults_under_load(
+            settings, stack, pseudo, resolve, tmp_path
+        )
+    finally:  # never leave a processor running past the test (it would hold the web ports)
+        for proc in (pseudo, resolve):
+            if proc.proc is not None and proc.proc.poll() is None:
+                proc.stop()
     print(
         f"faults: {dict(done)}; events: {total}; unexpected exits: {pseudo.exits + resolve.exits}"
     )
