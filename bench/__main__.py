@@ -12,6 +12,7 @@ from bench import (
     linkage_quality,
     producer_throughput,
     pseudonymise_throughput,
+    report,
     resolver_scaling,
     workers,
 )
@@ -27,4 +28,5 @@ workers.main()
 summary += batch_vs_stream.main()
 summary += backfill.main()
 summary += linkage_quality.main()
+summary += report.main()
 print_summary(summary)

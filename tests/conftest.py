@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -277,3 +278,35 @@ def outside_decoder(settings: Settings) -> Callable[[bytes, str], Any]:
         return deserializer(value, SerializationContext(topic, MessageField.VALUE))
 
     return decode
+
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--virtual-time-budget=8000",
+]
+
+
+def run_chromium(args: list[str], profile: Path) -> str:
+    """Run headless chromium with ``args``; its standard output (e.g. ``--dump-dom``)."""
+    import shutil
+    import subprocess
+
+    browser = shutil.which("chromium")
+    assert browser, "Debian's chromium is required (apt-get install chromium); .ci/run installs it"
+    done = subprocess.run(
+        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout

@@ -16,6 +16,7 @@ from earlylink.cli.ops_cmd import lag, status
 from earlylink.cli.produce_cmd import produce_app
 from earlylink.cli.quality_cmd import dq, reconcile
 from earlylink.cli.query_cmd import query
+from earlylink.cli.report_cmd import report as report_command
 from earlylink.cli.run_cmd import run_app
 from earlylink.cli.schemas_cmd import schemas_app
 from earlylink.cli.sources_cmd import sources_app
@@ -37,6 +38,7 @@ app.add_typer(schemas_app, name="schemas")
 app.command()(dq)
 app.command()(reconcile)
 app.command()(query)
+app.command(name="report")(report_command)
 app.command()(lag)
 app.command()(status)
 app.add_typer(topics_app, name="topics")
@@ -74,6 +76,16 @@ def demo(
     console = Console()
     settings = get_settings()
     summary(settings, run_demo(settings, families, seed, console), console)
+    from earlylink.report.build import build_report
+
+    folder = Path("out") / "report"
+    with console.status("writing the partnership report..."):
+        made = build_report(
+            settings.as_login("analyst").database_dsn, folder / "report.html", folder / "csv"
+        )
+    console.print(
+        f"partnership report ({made.period.label}): {made.html} (tables as CSV in {folder / 'csv'})"
+    )
 
 
 @app.command()

@@ -4,7 +4,6 @@ the page's own JavaScript must draw non-empty charts from live data."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -15,34 +14,8 @@ import psycopg
 from earlylink.settings import Settings
 from producers.synthetic.publish import publish_borough
 from stream_processors.app import WEB_PORT_OFFSET
+from tests.conftest import run_chromium as _chromium
 from tests.conftest import wait_pipeline_caught_up
-
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-    "--virtual-time-budget=8000",
-]
-
-
-def _chromium(args: list[str], profile: Path) -> str:
-    browser = shutil.which("chromium")
-    assert browser, "Debian's chromium is required (apt-get install chromium); .ci/run installs it"
-    done = subprocess.run(
-        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
 
 
 def test_status_page_draws_live_charts(
