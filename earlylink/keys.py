@@ -13,6 +13,7 @@ import binascii
 import os
 import re
 import secrets
+import stat
 from pathlib import Path
 
 from earlylink.errors import ConfigurationError
@@ -45,13 +46,27 @@ def key_files(folder: Path) -> dict[int, Path]:
     return found
 
 
+def private(path: Path) -> Path:
+    """``path``, if only its owner can read or write it; else a clear error (never its text)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read the secret file {path}: {exc}") from exc
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigurationError(
+            f"{path} is readable by others (mode {stat.filemode(mode)}): a master secret must be"
+            f" the owner's alone; run `chmod 600 {path}`"
+        )
+    return path
+
+
 def load_keyring(settings: Settings) -> Keyring:
     config = settings.pseudonymisation
     if config.secret is not None:
         return Keyring({1: _decode(config.secret.get_secret_value(), "the environment")}, 1)
     if config.secret_file is not None:
         try:
-            text = config.secret_file.read_text()
+            text = private(config.secret_file).read_text()
         except OSError as exc:
             raise ConfigurationError(f"cannot read the secret file: {exc}") from exc
         return Keyring({1: _decode(text, str(config.secret_file))}, 1)
@@ -61,7 +76,7 @@ def load_keyring(settings: Settings) -> Keyring:
             f"no pseudonymisation secret: run `earlylink keys create` (writes to "
             f"{settings.key_dir}) or set EARLYLINK_PSEUDONYMISATION_SECRET(_FILE)"
         )
-    ring = {v: _decode(p.read_text(), p.name) for v, p in sorted(files.items())}
+    ring = {v: _decode(private(p).read_text(), p.name) for v, p in sorted(files.items())}
     return Keyring(ring, config.active_version or max(ring))
 
 

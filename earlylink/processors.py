@@ -53,7 +53,7 @@ def running(settings: Settings, names: tuple[str, ...] = PROCESSORS) -> Iterator
     for name in names:
         proc = processor(settings, name)
         if proc.pid() is None:
-            proc.start([sys.executable, "-m", "earlylink", "run", name])
+            proc.start([sys.executable, "-m", "earlylink", "run", name], inherit=True)
             started.append(proc)
     try:
         yield

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from psycopg import conninfo
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from earlylink.credentials import LOGINS, OWNER, secrets_folder, stored_password
@@ -56,6 +56,19 @@ class KafkaSettings(BaseSettings):
     ssl_ca_location: Path | None = None
     topic_prefix: str = "earlylink"
     partitions: int = 4
+    # how long each topic keeps messages (ensure_topics applies a change to existing topics)
+    raw_retention_days: float = Field(default=7.0, gt=0)
+    pseudonymised_retention_days: float = Field(default=30.0, gt=0)  # and identity changes
+    deadletter_retention_days: float = Field(default=7.0, gt=0)  # no longer than the raw topic
+
+    @model_validator(mode="after")
+    def _dead_letters_go_with_the_raw(self) -> KafkaSettings:
+        if self.deadletter_retention_days > self.raw_retention_days:
+            raise ValueError(
+                "EARLYLINK_KAFKA_DEADLETTER_RETENTION_DAYS may not exceed"
+                " EARLYLINK_KAFKA_RAW_RETENTION_DAYS: dead letters hold raw events too"
+            )
+        return self
 
     def client_config(self) -> dict[str, str | int | float | bool]:
         """librdkafka (confluent-kafka) settings for these connection details."""
@@ -207,6 +220,9 @@ class PseudonymisationSettings(BaseSettings):
     secret_file: Path | None = None
     key_dir: Path | None = None
     active_version: int | None = None
+    # the dead letters' data keys, one per day (stream_processors/pseudonymise/sealing.py);
+    # default: <key dir>/deadletter
+    deadletter_key_dir: Path | None = None
 
 
 class SharedIdScheme(BaseModel):
@@ -300,6 +316,10 @@ class Settings:
     @property
     def key_dir(self) -> Path:
         return self.pseudonymisation.key_dir or self.paths.state_dir / "keys"
+
+    @property
+    def deadletter_key_dir(self) -> Path:
+        return self.pseudonymisation.deadletter_key_dir or self.key_dir / "deadletter"
 
     @property
     def database_dsn(self) -> str:

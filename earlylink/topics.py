@@ -41,18 +41,31 @@ HOUR_MS = 3_600_000
 DEAD_LETTER_MAX_BYTES = 2 * 1024 * 1024
 
 
+def days_ms(days: float) -> int:
+    return int(days * 24 * HOUR_MS)
+
+
 def topic_specs(kafka: KafkaSettings) -> list[TopicSpec]:
-    """Every topic earlylink owns, with retention suited to what it holds."""
+    """Every topic earlylink owns, with the retention its settings give (docs/operations.md:
+    how long a trace of a withdrawn person can remain where)."""
     return [
-        TopicSpec(kafka.topic("raw"), 7 * 24 * HOUR_MS, "service events with identifiers (PII)"),
-        TopicSpec(kafka.topic("pseudonymised"), 30 * 24 * HOUR_MS, "tokens only, no PII"),
+        TopicSpec(kafka.topic("raw"), days_ms(kafka.raw_retention_days), "service events (PII)"),
+        TopicSpec(
+            kafka.topic("pseudonymised"),
+            days_ms(kafka.pseudonymised_retention_days),
+            "tokens only, no PII",
+        ),
         TopicSpec(
             kafka.topic("deadletter"),
-            30 * 24 * HOUR_MS,
-            "unusable events + reason",
+            days_ms(kafka.deadletter_retention_days),
+            "unusable events (sealed) + reason",
             DEAD_LETTER_MAX_BYTES,
         ),
-        TopicSpec(kafka.topic("identity-changes"), 30 * 24 * HOUR_MS, "person merges/splits"),
+        TopicSpec(
+            kafka.topic("identity-changes"),
+            days_ms(kafka.pseudonymised_retention_days),
+            "person merges/splits",
+        ),
     ]
 
 
@@ -74,7 +87,7 @@ def ensure_topics(kafka: KafkaSettings, specs: list[TopicSpec] | None = None) ->
     admin = AdminClient(kafka.client_config())
     existing = set(admin.list_topics(timeout=10).topics)
     specs = specs or topic_specs(kafka)
-    _ensure_sizes(admin, [s for s in specs if s.name in existing])
+    _ensure_configs(admin, [s for s in specs if s.name in existing])
     wanted = [s for s in specs if s.name not in existing]
     if not wanted:
         return []
@@ -100,30 +113,27 @@ def ensure_topics(kafka: KafkaSettings, specs: list[TopicSpec] | None = None) ->
     return created
 
 
-def _ensure_sizes(admin: AdminClient, specs: list[TopicSpec]) -> None:
-    """Topics created before a size limit was part of their spec get it (an idempotent set)."""
-    sized = [s for s in specs if s.max_message_bytes is not None]
-    if not sized:
+def _ensure_configs(admin: AdminClient, specs: list[TopicSpec]) -> None:
+    """Existing topics get their spec's retention and size (an idempotent set): a retention
+    shortened in the settings applies to the topics already there."""
+    if not specs:
         return
     resources = [
         ConfigResource(
             ResourceType.TOPIC,
             s.name,
             incremental_configs=[
-                ConfigEntry(
-                    "max.message.bytes",
-                    str(s.max_message_bytes),
-                    incremental_operation=AlterConfigOpType.SET,
-                )
+                ConfigEntry(name, value, incremental_operation=AlterConfigOpType.SET)
+                for name, value in s.config().items()
             ],
         )
-        for s in sized
+        for s in specs
     ]
     for resource, future in admin.incremental_alter_configs(resources).items():
         try:
             future.result(timeout=30)
         except KafkaException as exc:
-            raise StackError(f"setting the message size of {resource.name} failed: {exc}") from exc
+            raise StackError(f"setting the retention of {resource.name} failed: {exc}") from exc
 
 
 def wait_for_leaders(

@@ -15,6 +15,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import cast
 
 import faust
@@ -35,10 +36,12 @@ from stream_processors.metrics import observe_batch, serve
 from stream_processors.output import BatchProducer
 from stream_processors.pseudonymise.bloom import Encoder
 from stream_processors.pseudonymise.rules import rules_from
+from stream_processors.pseudonymise.sealing import data_keys, position_of, seal
 from stream_processors.pseudonymise.sources import Register
 from stream_processors.pseudonymise.stage import LedgerEntry, Outcome, Pseudonymiser, Result
 
 log = logging.getLogger(__name__)
+SHRED_EVERY_S = 3600.0
 
 
 def _message(event: faust.EventT[bytes]) -> RawMessage:
@@ -53,6 +56,7 @@ class PseudonymiseBatches:
 
     def __init__(self, settings: Settings, group: str) -> None:
         keyring = load_keyring(settings)
+        self.sealing = data_keys(settings.deadletter_key_dir, keyring)
         self.codec = codec_for(settings)
         self.patience_s = settings.processor.wait_for_services_s
         self.stage = Pseudonymiser(
@@ -69,6 +73,18 @@ class PseudonymiseBatches:
         self.sources = settings.sources
         self.kafka = settings.kafka
         self._register_read_at = -float("inf")
+        self._shredded_at = -float("inf")
+
+    def shred_expired(self) -> None:
+        """Data keys of days past the dead-letter retention shredded (at most hourly): their
+        dead letters become unreadable even where copies of the topic outlive it."""
+        if time.monotonic() - self._shredded_at < SHRED_EVERY_S:
+            return
+        keep = dt.timedelta(days=self.kafka.deadletter_retention_days)
+        gone = self.sealing.shred((dt.datetime.now(dt.UTC) - keep).date())
+        if gone:
+            log.info("shredded the dead-letter keys of %d day(s) past retention", len(gone))
+        self._shredded_at = time.monotonic()
 
     async def refresh_sources(self) -> None:
         """Read the register of sources again when it is older than ``sources.refresh_s``."""
@@ -94,23 +110,31 @@ class PseudonymiseBatches:
         now = dt.datetime.now(dt.UTC)
         results = [self.stage.process(m, now) for m in batch]
         for event, message, result in zip(events, batch, results, strict=True):
-            if result.entry.outcome is Outcome.DEAD_LETTERED:
+            if result.entry.outcome is Outcome.DEAD_LETTERED and result.withheld:
+                # no consent to linkage: the reason and position only, no key, no record
+                withheld = {**result.details, "payload": "withheld: no consent to linkage"}
+                self.dead_letter(None, replace(message, value=b""), withheld)
+            elif result.entry.outcome is Outcome.DEAD_LETTERED:
                 self.dead_letter(event.key, message, result.details)
             elif result.value is not None:
                 self.out.send(self.pseudo_topic, result.key, result.value)
         return results
 
     def dead_letter(self, key: bytes | None, message: RawMessage, details: dict[str, str]) -> None:
-        """The raw message to the dead-letter topic with its reason and position."""
+        """The raw message and its key, sealed under today's data key, to the dead-letter topic
+        with its reason and position in clear (``stream_processors/pseudonymise/sealing.py``)."""
         headers = {
             **details,
             "source-topic": message.topic,
             "source-partition": str(message.partition),
             "source-offset": str(message.offset),
         }
-        self.out.send(
-            self.dead_topic, key, message.value, [(k, v.encode()) for k, v in headers.items()]
-        )
+        value = message.value
+        if value or key:
+            day = dt.datetime.now(dt.UTC).date().isoformat()
+            value = seal(self.sealing, key, value, position_of(message), day)
+            headers["sealed"] = day
+        self.out.send(self.dead_topic, None, value, [(k, v.encode()) for k, v in headers.items()])
 
     async def land(self, batch: list[RawMessage], results: list[Result], started: float) -> None:
         """Kafka has every output of the batch, then the ledger and offsets are committed
@@ -169,6 +193,7 @@ def build(settings: Settings) -> faust.App:
                 with exit_on_failure("pseudonymise", batch):
                     started = time.monotonic()
                     await batches.refresh_sources()
+                    batches.shred_expired()
                     await batches.prepare(batch)
                     results = batches.forward(events, batch)
                     await lands.hand_over(batches.land(batch, results, started), batch)

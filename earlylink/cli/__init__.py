@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from earlylink.cli.db_cmd import db_app, topics_app
+from earlylink.cli.deadletter_cmd import deadletter_app
 from earlylink.cli.keys_cmd import keys_app
 from earlylink.cli.ops_cmd import lag, status
 from earlylink.cli.produce_cmd import produce_app
@@ -35,6 +36,7 @@ app.add_typer(produce_app, name="produce")
 app.add_typer(keys_app, name="keys")
 app.add_typer(sources_app, name="sources")
 app.add_typer(schemas_app, name="schemas")
+app.add_typer(deadletter_app, name="deadletter")
 app.command()(dq)
 app.command()(reconcile)
 app.command()(query)

@@ -21,6 +21,17 @@ import psutil
 
 from earlylink.errors import StackError
 
+# what a service needs of our environment; nothing else is passed on (an exported master secret
+# or database password would otherwise sit in Kafka's, PostgreSQL's and the registry's
+# /proc/<pid>/environ)
+SERVICE_ENVIRONMENT = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "JAVA_HOME", "USER")
+
+
+def service_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The minimal environment for a service, plus ``extra``."""
+    base = {k: v for k, v in os.environ.items() if k in SERVICE_ENVIRONMENT}
+    return {**base, **(extra or {})}
+
 
 def as_user(user: str | None) -> dict[str, Any]:
     """subprocess arguments that drop to ``user`` with only that user's own group."""
@@ -55,9 +66,16 @@ class ManagedProcess:
         return pid if self.marker in cmdline else None
 
     def start(
-        self, argv: list[str], env: dict[str, str] | None = None, user: str | None = None
+        self,
+        argv: list[str],
+        env: dict[str, str] | None = None,
+        user: str | None = None,
+        inherit: bool = False,
     ) -> int:
-        """Start ``argv`` in its own session (as ``user`` if given), output appended to the log."""
+        """Start ``argv`` in its own session (as ``user`` if given), output appended to the log,
+        with the minimal service environment plus ``env`` (with ``inherit``, all of ours: for
+        earlylink's own processors, which read their settings from it)."""
+        environment = {**os.environ, **(env or {})} if inherit else service_environment(env)
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
             proc = subprocess.Popen(
@@ -66,7 +84,7 @@ class ManagedProcess:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
-                env={**os.environ, **(env or {})},
+                env=environment,
                 cwd=self.pid_file.parent,
                 **as_user(user),
             )

@@ -81,6 +81,10 @@ class Keyring:
     def encoding_key(self, kind: str) -> bytes:
         return self._derived("bloom", kind, 1)
 
+    def deadletter_kek(self) -> bytes:
+        """The key that wraps the dead letters' data keys (``sealing.DataKeys``)."""
+        return self._derived("deadletter", "kek", 1)
+
     def fingerprint(self) -> str:
         """A public fingerprint of the active secret (safe to print; reveals nothing)."""
         return hashlib.sha256(derive(self.secrets[self.active], "fingerprint")).hexdigest()[:16]

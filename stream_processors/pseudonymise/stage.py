@@ -1,4 +1,4 @@
-"""The pseudonymise stage for one raw message: decode -> validate -> consent gate -> tokens.
+"""The pseudonymise stage for one raw message: decode -> consent gate -> validate -> tokens.
 
 Every message gets exactly one outcome: PSEUDONYMISED (forwarded), SUPPRESSED (consent does not
 allow linkage: forwarded as a marker with no tokens, so earlier links can be undone) or
@@ -8,13 +8,13 @@ DEAD_LETTERED (with a reason code). The ledger entry it returns carries no ident
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
 from schemas.catalogue import Catalogue
 from schemas.limits import MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES
-from schemas.wire import Codec, DecodeError
+from schemas.wire import Codec, Decoded, DecodeError
 from stream_processors.messages import RawMessage
 from stream_processors.pseudonymise.bloom import Encoder
 from stream_processors.pseudonymise.checks import event_problem, source_problem
@@ -80,6 +80,9 @@ class Result:
     key: bytes | None = None
     value: bytes | None = None
     details: dict[str, str] = field(default_factory=dict)
+    # dead-lettered, but the person did not consent to linkage: the dead letter carries the
+    # reason and position only, never the record (which would keep their identifiers there)
+    withheld: bool = False
 
 
 @dataclass
@@ -103,7 +106,7 @@ class Pseudonymiser:
                 message, StageReason.MESSAGE_TOO_LARGE, f"{len(message.value)} bytes, not decoded"
             )
         try:
-            result = self._process(message, now)
+            result = self._consent_first(message, now)
         except Exception as exc:  # noqa: BLE001 (a defect must cost one message, not the stage)
             # the error's type only: its message could quote a field's value
             return self._dead(message, StageReason.PROCESSING_ERROR, type(exc).__name__)
@@ -113,12 +116,22 @@ class Pseudonymiser:
             )
         return result
 
-    def _process(self, message: RawMessage, now: dt.datetime) -> Result:
-        raw_timestamp_ms = message.timestamp_ms
+    def _consent_first(self, message: RawMessage, now: dt.datetime) -> Result:
+        """The consent gate before every rejection: once the record decodes, a person who did
+        not consent is never dead-lettered with their record, whatever else is wrong."""
         try:
             decoded = self.wire.decode(message.value)
         except DecodeError as exc:
             return self._dead(message, exc.reason.value, str(exc))
+        result = self._process(message, decoded, now)
+        person = decoded.event_type == "PersonRecord"
+        consented = not person or decoded.record.get("consent") == "PERMITTED"
+        if result.entry.outcome is Outcome.DEAD_LETTERED and not consented:
+            return replace(result, withheld=True)
+        return result
+
+    def _process(self, message: RawMessage, decoded: Decoded, now: dt.datetime) -> Result:
+        raw_timestamp_ms = message.timestamp_ms
         record = decoded.record
         envelope = record["envelope"]
         base = {

@@ -19,7 +19,7 @@ from earlylink.settings import Settings
 from producers.publisher import Publisher
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
-from schemas.models import Envelope, PersonRecord, Role
+from schemas.models import ConsentState, Envelope, PersonRecord, Role
 from schemas.wire import encode
 from sink.quality import reconcile
 from tests.conftest import TEST_SECRET, outside_decoder, wait_caught_up
@@ -88,8 +88,10 @@ def _record_level_events() -> dict[str, tuple[bytes, str]]:
             schema_version=2,
         )
     )
+    future_opted_out = _person(envelope=future.envelope, consent=ConsentState.OPTED_OUT)
     return {
         **RECORD_LEVEL,
+        WITHHELD: (_raw(future_opted_out), "EVENT_TIME_IN_FUTURE"),
         "truncated": (good[:30], "UNDECODABLE"),
         "foreign": (pseudo_like, "FOREIGN_SCHEMA"),
         "future": (_raw(future), "EVENT_TIME_IN_FUTURE"),
@@ -101,6 +103,8 @@ def _record_level_events() -> dict[str, tuple[bytes, str]]:
         ),
     }
 
+
+WITHHELD = "future, opted out"  # dead-lettered without its record: no consent to linkage
 
 FIELD_LEVEL = {
     "nhs_number:INVALID_NHS_NUMBER": {"nhs_number": "9990001007"},
@@ -156,6 +160,28 @@ def _topic_bytes(settings: Settings, topic: str) -> list[tuple[bytes, bytes, dic
         out.append((msg.key() or b"", msg.value() or b"", headers))
     consumer.close()
     return out
+
+
+def _opened(stored: list[tuple[bytes, bytes, dict[str, str]]]) -> list[Any]:
+    """The dead letters as their data keys open them (sealed: the topic holds no raw bytes)."""
+    from earlylink.keys import load_keyring
+    from earlylink.settings import PseudonymisationSettings
+    from stream_processors.pseudonymise.sealing import data_keys, open_sealed
+
+    settings = Settings(pseudonymisation=PseudonymisationSettings(secret=TEST_SECRET))
+    keys = data_keys(settings.deadletter_key_dir, load_keyring(settings))
+    opened = []
+    for key, value, headers in stored:
+        if "sealed" not in headers:
+            opened.append((key, value, headers))
+            continue
+        assert key == b""  # the original key is sealed with the value
+        where = (
+            f"{headers['source-topic']}:{headers['source-partition']}:{headers['source-offset']}"
+        )
+        letter = open_sealed(keys, value, where)
+        opened.append((letter.key or b"", letter.value, headers))
+    return opened
 
 
 def _dump_database(dsn: str) -> str:
@@ -221,17 +247,24 @@ def test_pipeline_stage_one(
     assert all(r.balanced for r in rows)
 
     # 2. record-level faults: in the dead-letter topic with their reasons and source offsets
-    dead = _topic_bytes(settings, settings.kafka.topic("deadletter"))
+    stored = _topic_bytes(settings, settings.kafka.topic("deadletter"))
+    dead = _opened(stored)
     got = {
         key.decode().split("|", 1)[1]: headers["reason"]
         for key, _, headers in dead
         if key.startswith(b"bad|")
     }
-    assert got == {name: reason for name, (_, reason) in corpus["record_level"].items()}
+    expected = {name: reason for name, (_, reason) in corpus["record_level"].items()}
+    assert got == {n: r for n, r in expected.items() if n != WITHHELD}
     reasons = sorted(h["reason"] for _, _, h in dead)
     assert reasons == sorted(r for _, r in corpus["record_level"].values())
     originals = {v for _, v, _ in dead}
-    assert all(data in originals for data, _ in corpus["record_level"].values())
+    kept = [data for name, (data, _) in corpus["record_level"].items() if name != WITHHELD]
+    assert all(data in originals for data in kept)
+    # the opted-out person's record never reached the dead-letter topic: reason and place only
+    withheld = [(k, v, h) for k, v, h in dead if h.get("payload", "").startswith("withheld")]
+    assert [(k, v, h["reason"]) for k, v, h in withheld] == [(b"", b"", "EVENT_TIME_IN_FUTURE")]
+    assert corpus["record_level"][WITHHELD][0] not in originals
     assert all(h["source-topic"] == settings.kafka.topic("raw") for _, _, h in dead)
 
     # 3. field-level faults: record kept, field left out, reason counted for its source
@@ -251,6 +284,7 @@ def test_pipeline_stage_one(
     forwarded = _topic_bytes(settings, settings.kafka.topic("pseudonymised"))
     haystacks = {
         "pseudonymised topic": b"".join(k + v for k, v, _ in forwarded).decode("latin-1"),
+        "dead-letter topic, as stored": b"".join(k + v for k, v, _ in stored).decode("latin-1"),
         "postgres": _dump_database(settings.database_dsn),
         "processor log": Path(proc.log_path).read_text(errors="replace"),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -63,3 +64,26 @@ def test_created_topics_are_served_when_ensure_topics_returns(stack: Settings) -
     assert topic.error is None
     assert len(topic.partitions) == stack.kafka.partitions
     assert all(p.leader >= 0 for p in topic.partitions.values())
+
+
+def test_retention_comes_from_the_settings_and_reaches_existing_topics(
+    isolated: Callable[..., Settings],
+) -> None:
+    from confluent_kafka.admin import AdminClient, ConfigResource
+
+    from earlylink.settings import KafkaSettings
+    from earlylink.topics import ensure_topics
+
+    settings = isolated()  # its topics made with the default retention
+    shorter = KafkaSettings(
+        **{**settings.kafka.model_dump(), "raw_retention_days": 2, "deadletter_retention_days": 1}
+    )
+    assert ensure_topics(shorter) == []  # nothing made: the existing topics changed
+    admin = AdminClient(shorter.client_config())
+    found = {}
+    for name in ("raw", "deadletter", "pseudonymised"):
+        resource = ConfigResource("topic", shorter.topic(name))
+        configs = admin.describe_configs([resource])[resource].result(timeout=30)
+        found[name] = int(configs["retention.ms"].value)
+    day = 24 * 3_600_000
+    assert found == {"raw": 2 * day, "deadletter": 1 * day, "pseudonymised": 30 * day}

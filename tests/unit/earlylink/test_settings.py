@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from earlylink.settings import DatabaseSettings, KafkaSettings, StackSettings
+from earlylink.settings import DatabaseSettings, KafkaSettings, Settings, StackSettings
 
 
 def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -59,3 +59,29 @@ def test_gc_thresholds_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert ProcessorSettings().gc_thresholds == (50_000, 20, 100)
     monkeypatch.setenv("EARLYLINK_PROCESSOR_GC_THRESHOLDS", "[10000, 5, 50]")
     assert ProcessorSettings().gc_thresholds == (10_000, 5, 50)
+
+
+def test_the_registry_is_the_local_stack_s_unless_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from earlylink.settings import RegistrySettings
+    from earlylink.stack import LocalStack
+
+    stack = StackSettings(registry_port=18555)
+    local = RegistrySettings()
+    assert local.client_config(stack) == {"url": "http://127.0.0.1:18555/apis/ccompat/v7"}
+    assert LocalStack(Settings(registry=local, stack=stack)).manages_registry
+
+    monkeypatch.setenv("EARLYLINK_SCHEMA_REGISTRY_URL", "https://sr.example/apis/ccompat/v7")
+    monkeypatch.setenv("EARLYLINK_SCHEMA_REGISTRY_USERNAME", "earlylink")
+    monkeypatch.setenv("EARLYLINK_SCHEMA_REGISTRY_PASSWORD", "s3cret-value")
+    secured = RegistrySettings()
+    config = secured.client_config(stack)
+    assert config["url"] == "https://sr.example/apis/ccompat/v7"
+    assert config["basic.auth.user.info"] == "earlylink:s3cret-value"
+    assert "s3cret-value" not in repr(secured)  # a SecretStr: never printed
+    assert not LocalStack(Settings(registry=secured, stack=stack)).manages_registry
+
+    off = RegistrySettings(enabled=False)
+    assert off.client_config(stack) == {} and off.endpoint(stack) is None
+    assert not LocalStack(Settings(registry=off, stack=stack)).manages_registry

@@ -107,6 +107,22 @@ def test_future_event_is_dead_lettered(person: Callable[..., Any], make_envelope
 
 
 @pytest.mark.parametrize("state", [ConsentState.OPTED_OUT, ConsentState.WITHDRAWN])
+def test_a_record_without_consent_is_never_dead_lettered_in_clear(
+    person: Callable[..., Any], make_envelope: Any, state: ConsentState
+) -> None:
+    future = make_envelope(version=2, event_time=NOW + dt.timedelta(days=3))
+    refused = _run(person(envelope=future, consent=state))
+    assert (refused.entry.outcome, refused.entry.reason) == (
+        Outcome.DEAD_LETTERED,
+        "EVENT_TIME_IN_FUTURE",
+    )
+    assert refused.withheld  # the dead letter carries the reason, not the record
+    assert not _run(person(envelope=future)).withheld  # (consented: kept to be fixed)
+    no_id = _run(person(consent=state, record_id=" "))
+    assert no_id.entry.reason == "MISSING_ID" and no_id.withheld
+
+
+@pytest.mark.parametrize("state", [ConsentState.OPTED_OUT, ConsentState.WITHDRAWN])
 def test_consent_gate_forwards_a_marker_without_tokens(
     person: Callable[..., Any], state: ConsentState
 ) -> None:
