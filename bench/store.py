@@ -24,11 +24,13 @@ from stream_processors.resolve_agent import Resolver
 DAY_MS = 86_400_000
 
 
-def load_borough(settings: Settings, families: int, seed: int = 23) -> int:
+def load_borough(
+    settings: Settings, families: int, seed: int = 23, keyring: Keyring | None = None
+) -> int:
     """Pseudonymise and resolve a borough of ``families`` into ``settings``' database; each
     event is stamped as received 0-8 days after its event time (so timeliness varies).
     Returns how many events."""
-    ring = Keyring({1: b"r" * 32}, 1)
+    ring = keyring or Keyring({1: b"r" * 32}, 1)
     stage = Pseudonymiser(catalogue(), ring, Encoder(ring))
     now = dt.datetime.now(dt.UTC)
     entries, messages = [], []
