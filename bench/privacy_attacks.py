@@ -51,7 +51,7 @@ class Seen:
     source: str
     role: str
     event_id: str
-    event_time: dt.datetime
+    event_time: dt.datetime  # the pseudonymised envelope's (what an attacker sees)
     dob: dt.date | None
     given: str | None
     family: str | None
@@ -83,7 +83,7 @@ def pseudonymised(families: int, keyring: Keyring) -> tuple[list[Seen], list[See
                 event.envelope.source_system,
                 event.role.value,
                 str(event.envelope.event_id),
-                event.envelope.event_time,
+                pseudo["envelope"]["event_time"],  # as the topic and the store show it
                 clean.dob,
                 clean.given.first if clean.given else None,
                 clean.family.core if clean.family else None,
