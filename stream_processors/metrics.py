@@ -8,11 +8,13 @@ it (messages) and ``kafka_consumergroup_lag_seconds``; earlylink's own under ``e
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import faust
+from confluent_kafka import KafkaException
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import generate_latest
@@ -20,6 +22,8 @@ from prometheus_client.registry import Collector
 
 from earlylink.settings import Settings
 from stream_processors.status_page import STATS, serve_status
+
+log = logging.getLogger(__name__)
 
 EVENTS = Counter(
     "earlylink_events_total", "Events processed, by stage and outcome", ["stage", "outcome"]
@@ -89,6 +93,11 @@ class LagCollector(Collector):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        """Nothing to describe up front: without this, registering the collector collects
+        once, and a processor started while Kafka restarts died right there (fault suite)."""
+        return iter(())
+
     def collect(self) -> Iterator[GaugeMetricFamily]:
         from earlylink.ops import lag_rows
 
@@ -101,7 +110,12 @@ class LagCollector(Collector):
             "Age of the oldest message not yet committed",
             labels=labels,
         )
-        for row in lag_rows(self.settings):
+        try:
+            rows = lag_rows(self.settings)
+        except KafkaException as exc:  # Kafka away: no lag figures this scrape, not a failure
+            log.warning("lag not collected: %s", type(exc).__name__)
+            rows = []
+        for row in rows:
             values = [row.group, row.topic, str(row.partition)]
             lag.add_metric(values, row.lag)
             if row.lag_seconds is not None:

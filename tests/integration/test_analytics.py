@@ -100,9 +100,10 @@ def test_views_hold_no_tokens(resolved: Settings) -> None:
         "persons",
         "contacts",
     } <= set(names)
+    from_ledger = {"data_quality_league", "rejections_by_reason"}  # none here: no ledger rows
     for view in names:
         result = query_view(resolved.database_dsn, view, {}, 200, researcher=True)
-        assert result.rows, view
+        assert result.rows or view in from_ledger, view
         assert not {"record_key", "item_key", "token", "payload", "bits"} & set(result.columns)
         for row in result.rows:
             assert not any(isinstance(v, bytes | memoryview) for v in row), view
