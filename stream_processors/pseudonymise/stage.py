@@ -8,6 +8,7 @@ DEAD_LETTERED (with a reason code). The ledger entry it returns carries no ident
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -163,6 +164,16 @@ class Pseudonymiser:
             return self._person(message, record, base, raw_timestamp_ms)
         return self._activity(message, decoded.event_type, record, base, raw_timestamp_ms)
 
+    def outgoing_envelope(self, envelope: dict[str, Any]) -> dict[str, Any]:
+        """The envelope the pseudonymised topic and the store see: the event id keyed (a
+        source's own event log cannot join it back to a raw identity; repeats keep one id),
+        and the event time cut to its month (for a births feed the exact event time is the
+        date of birth, which the record's DOB token would then give away)."""
+        source, when = envelope["source_system"], envelope["event_time"]
+        keyed = self.keyring.token("event", f"{source}|{envelope['event_id']}")
+        month = when.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        return {**envelope, "event_id": uuid.UUID(bytes=keyed[:16]), "event_time": month}
+
     def record_key(self, source: str, record_id: str) -> str:
         return self.keyring.token("record", f"{source}|{record_id}").hex()
 
@@ -186,7 +197,7 @@ class Pseudonymiser:
                 clean,
             )
         pseudo = {
-            "envelope": record["envelope"],
+            "envelope": self.outgoing_envelope(record["envelope"]),
             "record_key": key,
             "record_version": record["record_version"],
             "role": record["role"],
@@ -241,7 +252,7 @@ class Pseudonymiser:
         key = self.record_key(source, record_id)
         item = record.get("contact_id") or record.get("measure_id")
         pseudo = {
-            "envelope": record["envelope"],
+            "envelope": self.outgoing_envelope(record["envelope"]),
             "kind": ACTIVITY_KIND[event_type],
             "record_key": key,
             "item_key": self.keyring.token("item", f"{source}|{item}").hex() if item else None,
