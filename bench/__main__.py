@@ -10,6 +10,7 @@ from bench import (
     ceilings,
     end_to_end,
     linkage_quality,
+    privacy_attacks,
     producer_throughput,
     pseudonymise_throughput,
     report,
@@ -29,4 +30,5 @@ summary += batch_vs_stream.main()
 summary += backfill.main()
 summary += linkage_quality.main()
 summary += report.main()
+summary += privacy_attacks.main()
 print_summary(summary)
