@@ -165,14 +165,19 @@ class Codec:
             return encode(version, record)
         return encode_confluent(self.registry.id_of(version), version, record)
 
+    def unknown_ids(self, messages: Iterable[bytes]) -> set[int]:
+        """The registry ids among ``messages`` never looked up (no request made)."""
+        if self.registry is None:
+            return set()
+        ids = {i for i in map(confluent_id, messages) if i is not None}
+        return {i for i in ids if self.registry.known(i) is None}
+
     def prepare(self, messages: Iterable[bytes]) -> None:
         """Look up every unknown registry id among ``messages`` (may raise RegistryError)."""
-        if self.registry is None:
-            return
-        for schema_id in {confluent_id(m) for m in messages} - {None}:
-            assert schema_id is not None
-            if self.registry.known(schema_id) is None:
-                self.registry.lookup(schema_id)
+        registry = self.registry
+        for schema_id in self.unknown_ids(messages):
+            if registry is not None:
+                registry.lookup(schema_id)
 
     def writer(self, data: bytes) -> tuple[SchemaVersion, int]:
         """The writer schema of a message and where its body starts."""

@@ -24,8 +24,10 @@ async def prepare_lookups(
     codec: Codec, batch: Sequence[RawMessage], patience_s: float, pause_s: float = 1.0
 ) -> None:
     """Look up the batch's unknown schema ids, retrying while the registry is unreachable."""
-    deadline = time.monotonic() + patience_s
     values = [m.value for m in batch]
+    if not codec.unknown_ids(values):  # the usual case: every id known, no thread hop
+        return
+    deadline = time.monotonic() + patience_s
     while True:
         try:
             await asyncio.to_thread(codec.prepare, values)
