@@ -42,6 +42,7 @@ from stream_processors.pseudonymise.stage import LedgerEntry, Outcome, Pseudonym
 
 log = logging.getLogger(__name__)
 SHRED_EVERY_S = 3600.0
+WITHHELD = "withheld: no consent to linkage"
 
 
 def _message(event: faust.EventT[bytes]) -> RawMessage:
@@ -112,7 +113,7 @@ class PseudonymiseBatches:
         for event, message, result in zip(events, batch, results, strict=True):
             if result.entry.outcome is Outcome.DEAD_LETTERED and result.withheld:
                 # no consent to linkage: the reason and position only, no key, no record
-                withheld = {**result.details, "payload": "withheld: no consent to linkage"}
+                withheld = {**result.details, "payload": WITHHELD}
                 self.dead_letter(None, replace(message, value=b""), withheld)
             elif result.entry.outcome is Outcome.DEAD_LETTERED:
                 self.dead_letter(event.key, message, result.details)
@@ -160,7 +161,11 @@ class PseudonymiseBatches:
     async def quarantine(self, message: RawMessage, reason: str) -> None:
         """A message whose ledger row cannot be written: to the dead-letter topic, and a ledger
         row with its position and reason only."""
-        self.dead_letter(None, message, {"reason": Outcome.QUARANTINED.value, "detail": reason})
+        details = {"reason": Outcome.QUARANTINED.value, "detail": reason}
+        if self.stage.withheld(message):  # no consent to linkage: no record in the copy
+            details["payload"] = WITHHELD
+            message = replace(message, value=b"")
+        self.dead_letter(None, message, details)
         await self.out.flush()
         entry = LedgerEntry(
             message.topic, message.partition, message.offset, Outcome.QUARANTINED, reason

@@ -55,6 +55,10 @@ class StageReason(StrEnum):
     PROCESSING_ERROR = "PROCESSING_ERROR"  # the stage failed on it (a defect: see the detail)
 
 
+def without_consent(decoded: Decoded) -> bool:
+    return decoded.event_type == "PersonRecord" and decoded.record.get("consent") != "PERMITTED"
+
+
 @dataclass(frozen=True)
 class LedgerEntry:
     """What happened to one raw message (no identifiers)."""
@@ -125,11 +129,17 @@ class Pseudonymiser:
         except DecodeError as exc:
             return self._dead(message, exc.reason.value, str(exc))
         result = self._process(message, decoded, now)
-        person = decoded.event_type == "PersonRecord"
-        consented = not person or decoded.record.get("consent") == "PERMITTED"
-        if result.entry.outcome is Outcome.DEAD_LETTERED and not consented:
+        if result.entry.outcome is Outcome.DEAD_LETTERED and without_consent(decoded):
             return replace(result, withheld=True)
         return result
+
+    def withheld(self, message: RawMessage) -> bool:
+        """Whether a message is a person record without consent to linkage (its dead letter,
+        or quarantine copy, must carry no record)."""
+        try:
+            return without_consent(self.wire.decode(message.value))
+        except DecodeError:
+            return False
 
     def _process(self, message: RawMessage, decoded: Decoded, now: dt.datetime) -> Result:
         raw_timestamp_ms = message.timestamp_ms

@@ -269,3 +269,15 @@ def test_with_a_registry_the_output_is_confluent_framed_and_either_input_is_read
         pseudo = catalogue().latest("PseudoRecord")
         assert result.value[:5] == b"\x00" + ids.id_of(pseudo).to_bytes(4, "big")
         assert codec.decode(result.value).event_type == "PseudoRecord"
+
+
+def test_a_quarantine_copy_of_a_record_without_consent_is_withheld_too(
+    person: Callable[..., Any],
+) -> None:
+    def message(event: Any) -> RawMessage:
+        version = catalogue().get(event.EVENT_TYPE, event.envelope.schema_version)
+        return RawMessage("raw", 0, 1, encode(version, event.to_avro()))
+
+    assert STAGE.withheld(message(person(consent=ConsentState.OPTED_OUT)))
+    assert not STAGE.withheld(message(person()))
+    assert not STAGE.withheld(RawMessage("raw", 0, 2, b"not avro"))
