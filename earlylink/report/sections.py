@@ -55,7 +55,10 @@ def headline(tables: dict[str, Table]) -> Section:
 
 def services(period: Period, tables: dict[str, Table]) -> Section:
     ub, nr = tables["unique_beneficiaries"], tables["new_and_returning"]
-    values = {(r["service_code"], quarter_label(r["quarter"])): r["persons"] for r in ub.records()}
+
+    def trend(column: str) -> dict[tuple[str, str], Any]:
+        return {(r["service_code"], quarter_label(r["quarter"])): r[column] for r in ub.records()}
+
     rows = sorted({r["service_code"] for r in ub.records()})
     columns = sorted({quarter_label(r["quarter"]) for r in ub.records()})
     last = period.quarters()[-1]
@@ -70,13 +73,18 @@ def services(period: Period, tables: dict[str, Table]) -> Section:
     return Section(
         "services",
         "Each service: unique children and families per quarter",
-        "Unique persons each service reached per quarter (the trend), and in the period's last"
-        " quarter how many were new to the service and how many returning.",
+        "Unique children and families each service reached per quarter (the trend), and in the"
+        " period's last quarter how many persons were new to the service and how many returning.",
         charts=[
             Chart(
-                "services-trend",
-                charts.heatmap("services-trend", rows, columns, values, "unique persons"),
-                "Unique persons per service and quarter; grey hatched cells are hidden.",
+                "children-trend",
+                charts.heatmap("children-trend", rows, columns, trend("children"), "children"),
+                "Unique children per service and quarter; grey hatched cells are hidden.",
+            ),
+            Chart(
+                "families-trend",
+                charts.heatmap("families-trend", rows, columns, trend("families"), "families"),
+                "Unique families per service and quarter; grey hatched cells are hidden.",
             ),
             Chart(
                 "new-returning",

@@ -34,7 +34,7 @@ NOT_COUNTS = {
     "address_complete",
     "share_linked_to_other_sources",
 }
-CHARTS = 8
+CHARTS = 9
 
 
 @pytest.fixture

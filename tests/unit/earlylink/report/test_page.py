@@ -101,7 +101,7 @@ def test_the_page_is_self_contained_and_shows_no_hidden_number() -> None:
     page = render("t", period, 10, all_sections(period, _tables()))
     assert "<script" not in page and "http://" not in page.split("<svg", 1)[0]
     assert "default-src 'none'" in page
-    assert page.count('<figure class="chart"') == 8
+    assert page.count('<figure class="chart"') == 9
     assert page.count('<td class="hidden"') == 3 + 4 + 2 + 1  # reach, services, new/ret., DQ
 
 
