@@ -137,13 +137,24 @@ TEST_SOURCES = (
 )
 
 
-def _drop(stack: Settings, db_name: str) -> None:
+def _drop(stack: Settings, db_name: str, settings: Settings | None = None) -> None:
+    """The test's database, and its topics (a broker kept across many runs otherwise gathers
+    tens of thousands of partitions and runs out of file descriptors)."""
     with psycopg.connect(stack.database_dsn, autocommit=True) as conn:
         conn.execute(
             psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                 psycopg.sql.Identifier(db_name)
             )
         )
+    if settings is not None:
+        from confluent_kafka.admin import AdminClient
+
+        admin = AdminClient(settings.kafka.client_config())
+        prefix = settings.kafka.topic_prefix + "."
+        ours = [t for t in admin.list_topics(timeout=10).topics if t.startswith(prefix)]
+        if ours:
+            for future in admin.delete_topics(ours, operation_timeout=30).values():
+                future.exception(timeout=60)  # gone, or already gone: either will do
 
 
 @pytest.fixture(scope="session")
@@ -151,22 +162,22 @@ def live_settings(stack: Settings) -> Iterator[Settings]:
     """Settings shared by this session's tests: own topics and own database."""
     settings, db_name = _isolated(stack, 16066)
     yield settings
-    _drop(stack, db_name)
+    _drop(stack, db_name, settings)
 
 
 @pytest.fixture
 def isolated(stack: Settings) -> Iterator[Callable[..., Settings]]:
     """Factory: settings with their own topics and database (dropped after the test)."""
-    made: list[str] = []
+    made: list[tuple[str, Settings]] = []
 
     def make(web_port: int = 16266) -> Settings:
         settings, db_name = _isolated(stack, web_port)
-        made.append(db_name)
+        made.append((db_name, settings))
         return settings
 
     yield make
-    for db_name in made:
-        _drop(stack, db_name)
+    for db_name, settings in made:
+        _drop(stack, db_name, settings)
 
 
 @pytest.fixture
