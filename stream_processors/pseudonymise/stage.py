@@ -145,8 +145,8 @@ class Pseudonymiser:
         raw_timestamp_ms = message.timestamp_ms
         record = decoded.record
         envelope = record["envelope"]
-        base = {
-            "event_id": str(envelope["event_id"]),
+        base = {  # the event id as the outgoing envelope carries it (reconcile joins on it)
+            "event_id": str(self.keyed_event_id(envelope)),
             "source_system": envelope["source_system"],
             "event_type": decoded.event_type,
             "event_time": envelope["event_time"],
@@ -179,10 +179,15 @@ class Pseudonymiser:
         source's own event log cannot join it back to a raw identity; repeats keep one id),
         and the event time cut to its month (for a births feed the exact event time is the
         date of birth, which the record's DOB token would then give away)."""
-        source, when = envelope["source_system"], envelope["event_time"]
-        keyed = self.keyring.token("event", f"{source}|{envelope['event_id']}")
+        when = envelope["event_time"]
         month = when.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        return {**envelope, "event_id": uuid.UUID(bytes=keyed[:16]), "event_time": month}
+        return {**envelope, "event_id": self.keyed_event_id(envelope), "event_time": month}
+
+    def keyed_event_id(self, envelope: dict[str, Any]) -> uuid.UUID:
+        """The event id under the key: the same for repeats, unknown to the source's log. The
+        ledger keeps this one too, so no table holds a raw event id."""
+        keyed = self.keyring.token("event", f"{envelope['source_system']}|{envelope['event_id']}")
+        return uuid.UUID(bytes=keyed[:16])
 
     def record_key(self, source: str, record_id: str) -> str:
         return self.keyring.token("record", f"{source}|{record_id}").hex()

@@ -281,3 +281,18 @@ def test_a_quarantine_copy_of_a_record_without_consent_is_withheld_too(
     assert STAGE.withheld(message(person(consent=ConsentState.OPTED_OUT)))
     assert not STAGE.withheld(message(person()))
     assert not STAGE.withheld(RawMessage("raw", 0, 2, b"not avro"))
+
+
+def test_the_ledger_keeps_the_keyed_event_id_the_outgoing_envelope_carries(
+    person: Callable[..., Any],
+) -> None:
+    """Reconciliation joins the ledger to the resolver's quarantine by event id: both must be
+    the keyed one, and neither the raw id a source's log holds."""
+    event = person()
+    result = _run(event)
+    sent = decode(result.value, catalogue()).record["envelope"]
+    assert result.entry.event_id == str(sent["event_id"])
+    assert result.entry.event_id != str(event.envelope.event_id)
+    assert sent["event_time"] == event.envelope.event_time.replace(
+        day=1, hour=0, minute=0, second=0, microsecond=0
+    )
