@@ -17,23 +17,13 @@ import pytest
 from bench.store import load_borough
 from earlylink.errors import ConfigurationError
 from earlylink.report.build import Report, build_report
-from earlylink.report.page import FIGURES
+from earlylink.report.page import COMPLETENESS, FIGURES
 from earlylink.settings import Settings
 from sink.report import VIEWS
 from tests.conftest import run_chromium
 
 # figures that are not counts of people or messages (means, shares, days): not thresholded
-NOT_COUNTS = {
-    "mean_score",
-    "median_days_to_submit",
-    "nhs_number_coverage",
-    "given_names_complete",
-    "family_name_complete",
-    "date_of_birth_complete",
-    "postcode_complete",
-    "address_complete",
-    "share_linked_to_other_sources",
-}
+NOT_COUNTS = {"mean_score", "median_days_to_submit", "share_linked_to_other_sources", *COMPLETENESS}
 CHARTS = 9
 
 
