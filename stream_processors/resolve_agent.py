@@ -37,6 +37,7 @@ from stream_processors.outbox import publish_pending
 from stream_processors.output import BatchProducer
 from stream_processors.pseudonymise.checks import source_problem
 from stream_processors.resolve.batch import Incoming, recluster, score_changed, sort_batch
+from stream_processors.resolve.blocking import keys_of
 from stream_processors.resolve.cache import RecordCache
 from stream_processors.resolve.cluster import Assignment
 from stream_processors.resolve.model import Model, load_model
@@ -177,15 +178,16 @@ class Resolver:
     async def _index_and_score(
         self, conn: graph.Conn, changed: list[str], linked: dict[str, LinkRecord]
     ) -> None:
+        keys = {k: keys_of(r, self.model.blocking) for k, r in linked.items()}
         await graph.replace_block_keys(
-            conn, changed, [(t, k) for k, r in linked.items() for t in r.blocking_tokens()]
+            conn, changed, [(t, k) for k, ts in keys.items() for t in ts]
         )
-        tokens = sorted({t for r in linked.values() for t in r.blocking_tokens()})
+        tokens = sorted({t for ts in keys.values() for t in ts})
         shared = await graph.candidates(conn, tokens, self.settings.processor.block_cap)
         pairs = [
             (k, other)
-            for k, r in linked.items()
-            for t in r.blocking_tokens()
+            for k, ts in keys.items()
+            for t in ts
             for other in shared.get(t, ())
             if other != k
         ]
@@ -200,11 +202,13 @@ class Resolver:
         records = await self.load(conn, keys)
         edges = await graph.edges_among(conn, sorted(records))
         previous = await graph.memberships(conn, keys)
-        assignment = recluster(records, edges, previous)
+        assignment = recluster(records, edges, previous, twin_name_dice=self.model.twin_name_dice)
         fresh = sorted(set(assignment.persons) - set(previous.values()))
         clash = await graph.existing_persons(conn, fresh)
         if clash:  # a derived id already names a person outside this component: re-derive
-            assignment = recluster(records, edges, previous, frozenset(clash))
+            assignment = recluster(
+                records, edges, previous, frozenset(clash), self.model.twin_name_dice
+            )
         await graph.write_persons(
             conn, keys, assignment.persons, assignment.aliases, assignment.retired
         )

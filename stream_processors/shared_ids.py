@@ -2,10 +2,12 @@
 resolver.
 
 A value of scheme ``s`` is tokenised as ``uid:s`` when the scheme is unique per person (two
-different values then mean two people) and ``sid:s`` when it is not. ``b_uid:s`` / ``b_sid:s``
-are its blocking keys, and ``near:sid:s`` the tokens of its one-edit variants (the value with
-one character deleted, and the value itself: two values one substitution, insertion, deletion
-or adjacent transposition apart share at least one), so nearness is seen without the value.
+different values then mean two people) and ``sid:s`` when it is not (the resolver's
+``shared_ids`` blocking rule keys both; records pseudonymised before that also hold
+``b_uid:s`` / ``b_sid:s`` tokens, kept as read), and ``near:sid:s`` the tokens of its
+one-edit variants (the value with one character deleted, and the value itself: two values
+one substitution, insertion, deletion or adjacent transposition apart share at least one), so
+nearness is seen without the value.
 Each kind has its own key, so a token of one scheme never equals another scheme's.
 """
 

@@ -1,25 +1,10 @@
-"""Tokens of one cleaned person record: comparison tokens and blocking keys.
+"""Tokens of one cleaned person record, for comparison and (in the resolver) blocking.
 
 Comparison tokens stand for single values (NHS number, first given name, family name core,
-their phonetic codes, date of birth and its variants, postcode levels). Blocking keys are tokens
-of combinations; several of them, so that one bad or missing field does not lose a match:
-
-- ``b_nhs``, ``b_upn``: the identifiers themselves
-- ``b_dob_family``, ``b_dob_given``: date of birth + phonetic family / given name
-- ``b_swap_family``: day/month-order-free date of birth + phonetic family name
-- ``b_dob_district``: date of birth + postcode district (both names wrong or missing; outside
-  the UK, where there is no district, the date of birth alone)
-- ``b_names_district``: both phonetic names in either order + district (name swaps, dates of
-  birth wrong or missing)
-- ``b_postcode``: full postcode, children and adults apart (both names and the date of birth
-  differ; they never link across roles, so a household's block holds half its records)
-- ``b_postcode_given``: full postcode + phonetic given name (a dense postcode past the cap)
-- ``b_former_dob``: a former family name + date of birth (surname changes)
-- ``b_uid:<scheme>``, ``b_sid:<scheme>``: a shared local identifier (``shared_ids``)
-
-Each key is local (a date, a district, a postcode), so its blocks do not grow as more areas
-join. Chosen by blocking recall against candidate pairs per record on FEBRL1, FEBRL2 and the
-borough (``bench/linkage_quality.py``; docs/resolution.md has the figures).
+their phonetic codes, date of birth and its variants, postcode levels, shared identifiers).
+Blocking keys are not made here: the resolver derives them from these tokens by the blocking
+rules of its linkage configuration (``stream_processors.resolve.blocking``), so a rule can
+change without pseudonymising anything again.
 
 ``gname``, ``fname`` and ``fname_alt`` (former family names) are made with one shared key, so
 the resolver can see a given name recorded as a family name and a surname change.
@@ -54,7 +39,6 @@ def _shared_values(clean: CleanPerson, rules: Rules) -> Iterator[tuple[str, str]
         scheme = rules.shared[name]
         for value in values:
             yield shared_ids.value_kind(name, scheme.unique), value
-            yield shared_ids.block_kind(name, scheme.unique), value
             if scheme.near:
                 near = shared_ids.near_kind(name, scheme.unique)
                 for variant in sorted(shared_ids.one_edit_variants(value)):
@@ -86,15 +70,6 @@ def _values(clean: CleanPerson) -> Iterator[tuple[str, str]]:
         "postcode": pc,
         "sector": clean.postcode.sector if clean.postcode else None,
         "district": district,
-        "b_nhs": clean.nhs,
-        "b_upn": clean.upn,
-        "b_dob_family": f"{dob}|{pf}" if dob and pf else None,
-        "b_dob_given": f"{dob}|{pg}" if dob and pg else None,
-        "b_swap_family": f"{swap_free(clean.dob)}|{pf}" if clean.dob and pf else None,
-        "b_postcode_given": f"{pc}|{pg}" if pc and pg else None,
-        "b_dob_district": f"{dob}|{district or ''}" if dob else None,
-        "b_postcode": f"{pc}|{'child' if clean.child else 'adult'}" if pc else None,
-        "b_names_district": "|".join([*sorted((pg, pf)), district or ""]) if pg and pf else None,
     }
     for kind, value in singles.items():
         if value:
@@ -110,8 +85,6 @@ def _values(clean: CleanPerson) -> Iterator[tuple[str, str]]:
             yield "dob_near", variant
     for former in clean.former:
         yield "fname_alt", former.core
-        if dob:
-            yield "b_former_dob", f"{dob}|{phonetic(former.core)}"
 
 
 SHARED_KEYS = {"gname": "name", "fname": "name", "fname_alt": "name", "fname_first": "name"}

@@ -10,7 +10,7 @@ from typing import Any
 from stream_processors.resolve.cluster import Assignment, Edge, assign_ids, cluster
 from stream_processors.resolve.model import Model
 from stream_processors.resolve.records import LinkRecord
-from stream_processors.resolve.score import cannot_link, score_pair
+from stream_processors.resolve.score import TWIN_NAME_DICE, cannot_link, score_pair
 
 
 @dataclass
@@ -90,11 +90,12 @@ def recluster(
     edges: list[Edge],
     previous: dict[str, str],
     in_use_elsewhere: frozenset[str] = frozenset(),
+    twin_name_dice: float = TWIN_NAME_DICE,
 ) -> Assignment:
     """Cluster the affected records from scratch and keep person ids where possible."""
 
     def forbidden(a: str, b: str) -> bool:
-        return cannot_link(records[a], records[b]) is not None
+        return cannot_link(records[a], records[b], twin_name_dice) is not None
 
     clusters = cluster(records, edges, forbidden)
     return assign_ids(clusters, previous, in_use_elsewhere)

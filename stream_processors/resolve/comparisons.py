@@ -8,7 +8,8 @@ names are what the model's m and u probabilities are keyed by.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from stream_processors import shared_ids as idkinds
 from stream_processors.pseudonymise.bloom import dice
@@ -101,10 +102,47 @@ def shared_id_near(a: LinkRecord, b: LinkRecord) -> bool:
     return any(a.near_ids(k) & b.near_ids(k) for k in _common_id_kinds(a, b))
 
 
+def crossed_names(a: LinkRecord, b: LinkRecord) -> bool:
+    """A given name recorded as the other's family name and the family name as its given name,
+    one of the two exactly and the other nearly (Dice on the shared-key encodings at least
+    ``CROSSED_DICE``): a swap with a typo in one of the names."""
+
+    def one_way(x: LinkRecord, y: LinkRecord) -> bool:
+        g_to_f = x.get("gname") is not None and x.get("gname") == y.get("fname")
+        f_to_g = x.get("fname") is not None and x.get("fname") == y.get("gname")
+        if g_to_f == f_to_g:
+            return False  # neither (not a swap) or both (``swapped_names`` says so)
+        first, second = ("family", "given") if g_to_f else ("given", "family")
+        p, q = x.encodings.get(first), y.encodings.get(second)
+        return p is not None and q is not None and dice(p, q) >= CROSSED_DICE
+
+    return one_way(a, b) or one_way(b, a)
+
+
+CROSSED_DICE = 0.6
+
+
+def all_of(*predicates: Predicate) -> Predicate:
+    def check(a: LinkRecord, b: LinkRecord) -> bool:
+        return all(p(a, b) for p in predicates)
+
+    return check
+
+
+def sex_known(a: LinkRecord, b: LinkRecord) -> bool:
+    return a.sex in ("FEMALE", "MALE") and b.sex in ("FEMALE", "MALE")
+
+
+def same_sex(a: LinkRecord, b: LinkRecord) -> bool:
+    return a.sex == b.sex
+
+
 @dataclass(frozen=True)
 class Level:
     name: str
-    applies: Predicate
+    applies: Predicate = field(compare=False)
+    tf: str | None = None  # a token kind: the level's u is that token's own frequency
+    spec: dict[str, Any] = field(default_factory=dict)  # as in the file, without m and u
 
 
 @dataclass(frozen=True)
@@ -112,9 +150,10 @@ class Comparison:
     """An ordered list of levels; ``present`` tells whether both sides have the data."""
 
     name: str
-    present: Predicate
-    levels: tuple[Level, ...]
+    present: Predicate = field(compare=False)
+    levels: tuple[Level, ...] = ()
     otherwise: str = "else"
+    spec: dict[str, Any] = field(default_factory=dict)  # as in the file, without the levels
 
     def level(self, a: LinkRecord, b: LinkRecord) -> str:
         if not self.present(a, b):
@@ -123,6 +162,9 @@ class Comparison:
             if level.applies(a, b):
                 return level.name
         return self.otherwise
+
+    def tf_kind(self, level: str) -> str | None:
+        return next((lv.tf for lv in self.levels if lv.name == level), None)
 
 
 def both(*kinds: str, encodings: tuple[str, ...] = ()) -> Predicate:
@@ -141,68 +183,76 @@ def both(*kinds: str, encodings: tuple[str, ...] = ()) -> Predicate:
     return check
 
 
-COMPARISONS: tuple[Comparison, ...] = (
-    Comparison("nhs", both("nhs"), (Level("exact", same("nhs")),)),
-    Comparison("upn", both("upn"), (Level("exact", same("upn")),)),
-    Comparison(
-        "dob",
-        both("dob"),
-        (
-            Level("exact", same("dob")),
-            Level("day_month_swapped", same("dob_swap")),
-            Level("one_digit", meet("dob_near")),
-            Level("year_month", same("dob_ym")),
-            Level("year", same("yob")),
-        ),
-    ),
-    Comparison(
-        "given",
-        both("gname", encodings=("given",)),
-        (
-            Level("exact", same("gname")),
-            Level("swapped_with_family", swapped_names),
-            Level("all_given_exact", same("given_all")),
-            Level("nickname", same("gcanon")),
-            Level("dice_90", similar("given", 0.9)),
-            Level("phonetic", same("given_ph")),
-            Level("dice_75", similar("given", 0.75)),
-        ),
-    ),
-    Comparison(
-        "family",
-        both("fname", encodings=("family",)),
-        (
-            Level("exact", same("fname")),
-            Level("swapped_with_given", swapped_names),
-            Level("former_name", in_other("fname", "fname_alt")),
-            Level("dice_90", similar("family", 0.9)),
-            Level("phonetic", same("family_ph")),
-            Level("dice_75", similar("family", 0.75)),
-        ),
-    ),
-    Comparison(
-        "location",
-        both("postcode", "sector", encodings=("address",)),
-        (
-            Level("postcode", same("postcode")),
-            Level("address_90", similar("address", 0.9)),
-            Level("sector", same("sector")),
-            Level("district", same("district")),
-            Level("address_75", similar("address", 0.75)),
-        ),
-    ),
-    Comparison(
-        "local_id",
-        shared_id_present,
-        (
-            Level("exact_unique", shared_id_agrees(unique=True)),
-            Level("exact", shared_id_agrees(unique=False)),
-            Level("near", shared_id_near),
-        ),
-    ),
-    Comparison(
-        "sex",
-        lambda a, b: a.sex in ("FEMALE", "MALE") and b.sex in ("FEMALE", "MALE"),
-        (Level("same", lambda a, b: a.sex == b.sex),),
-    ),
-)
+# ------------------------------------------------------------------ comparisons as data
+#
+# A level's "when" names one test and its arguments, as in the linkage file:
+#   {"same": KIND}  {"meet": MULTI_KIND}  {"similar": [ENCODING, AT_LEAST]}
+#   {"in_other": [KIND, MULTI_KIND]}  {"swapped_names": true}  {"crossed_names": true}
+#   {"shared_id": "unique" | "any" | "near"}  {"same_sex": true}  {"all": [WHEN, ...]}
+# and a comparison's "present" says which data both sides need:
+#   {"tokens": [KIND, ...], "encodings": [ENCODING, ...]}  {"shared_ids": true}
+#   {"sex_known": true}
+
+_TESTS: dict[str, Callable[[Any], Predicate]] = {
+    "same": same,
+    "meet": meet,
+    "similar": lambda arg: similar(str(arg[0]), float(arg[1])),
+    "in_other": lambda arg: in_other(str(arg[0]), str(arg[1])),
+    "swapped_names": lambda _: swapped_names,
+    "crossed_names": lambda _: crossed_names,
+    "shared_id": lambda arg: {
+        "unique": shared_id_agrees(unique=True),
+        "any": shared_id_agrees(unique=False),
+        "near": shared_id_near,
+    }[arg],
+    "same_sex": lambda _: same_sex,
+    "all": lambda arg: all_of(*(predicate_from(w) for w in arg)),
+}
+
+
+def predicate_from(when: dict[str, Any]) -> Predicate:
+    """The test a level's ``when`` names; a clear error for anything else."""
+    if not isinstance(when, dict) or len(when) != 1:
+        raise ValueError(f"a level's 'when' names exactly one test, not {when!r}")
+    ((test, argument),) = when.items()
+    if test not in _TESTS:
+        raise ValueError(f"unknown test {test!r}; known: {', '.join(sorted(_TESTS))}")
+    try:
+        return _TESTS[test](argument)
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise ValueError(f"bad argument for {test!r}: {argument!r}") from exc
+
+
+def present_from(spec: dict[str, Any]) -> Predicate:
+    if spec.get("shared_ids"):
+        return shared_id_present
+    if spec.get("sex_known"):
+        return sex_known
+    kinds = tuple(spec.get("tokens", ()))
+    encodings = tuple(spec.get("encodings", ()))
+    if not kinds and not encodings:
+        raise ValueError(f"'present' names no tokens or encodings: {spec!r}")
+    return both(*kinds, encodings=encodings)
+
+
+def comparison_from(spec: dict[str, Any]) -> Comparison:
+    """A comparison from its entry in the linkage file (levels in order; the last, with no
+    ``when``, is the level for everything else)."""
+    name = spec["name"]
+    *levels, otherwise = spec["levels"]
+    if "when" in otherwise or any("when" not in lv for lv in levels):
+        raise ValueError(f"comparison {name!r}: every level but the last needs a 'when'")
+    built = tuple(
+        Level(
+            lv["name"],
+            predicate_from(lv["when"]),
+            lv.get("tf"),
+            {k: v for k, v in lv.items() if k not in ("m", "u")},
+        )
+        for lv in levels
+    )
+    names = [lv.name for lv in built] + [otherwise["name"]]
+    if len(set(names)) != len(names) or NULL in names:
+        raise ValueError(f"comparison {name!r}: level names must be distinct and not {NULL!r}")
+    head = {k: v for k, v in spec.items() if k != "levels"}
+    return Comparison(name, present_from(spec["present"]), built, otherwise["name"], head)

@@ -20,13 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from earlylink.errors import ConfigurationError
+from stream_processors.resolve.blocking import BlockingRule, rule_from
+from stream_processors.resolve.comparisons import Comparison, comparison_from
 
-TF_COMPARISONS = {"given": "gname", "family": "fname"}  # comparison -> token kind, on "exact"
+FORMAT = 2  # 1: probabilities only (comparisons, blocking and constraints were code)
 
 
 @dataclass(frozen=True)
 class Model:
-    """A trained (or default) linkage model."""
+    """A linkage configuration with its numbers: comparisons and their levels, m and u per
+    level, the prior, the threshold, term frequencies, blocking rules and constraints."""
 
     probabilities: dict[str, dict[str, tuple[float, float]]]  # comparison -> level -> (m, u)
     prior: float  # probability that a random pair of records is a match
@@ -34,6 +37,10 @@ class Model:
     tf: dict[str, dict[str, float]] = field(default_factory=dict)  # kind -> token hex -> freq
     tf_min_u: float = 1e-5
     notes: str = ""
+    comparisons: tuple[Comparison, ...] = field(default_factory=lambda: _shipped().comparisons)
+    blocking: tuple[BlockingRule, ...] = field(default_factory=lambda: _shipped().blocking)
+    constraints: dict[str, float] = field(default_factory=lambda: dict(_shipped().constraints))
+    tf_total: dict[str, int] = field(default_factory=dict)  # kind -> records counted for tf
 
     @cached_property
     def version(self) -> str:
@@ -44,42 +51,93 @@ class Model:
     def prior_weight(self) -> float:
         return math.log2(self.prior / (1 - self.prior))
 
+    @property
+    def twin_name_dice(self) -> float:
+        """Given names less similar than this are two names (twins), not one with a typo."""
+        return self.constraints.get("twin_name_dice", 0.5)
+
+    @cached_property
+    def _by_name(self) -> dict[str, Comparison]:
+        return {c.name: c for c in self.comparisons}
+
+    def frequency(self, kind: str, token: bytes) -> float | None:
+        """A token's share of the records counted, floored: a token seen once or never (not
+        kept, for privacy) counts as seen once; None when no frequencies were counted."""
+        total = self.tf_total.get(kind, 0)
+        held = self.tf.get(kind, {}).get(token.hex())
+        if held is None and not total:
+            return None
+        return max(held if held is not None else 1 / total, self.tf_min_u)
+
     def weight(self, comparison: str, level: str, token: bytes | None = None) -> float:
         if level == "null":
             return 0.0
         m, u = self.probabilities[comparison][level]
-        if level == "exact" and token is not None and comparison in TF_COMPARISONS:
-            freq = self.tf.get(TF_COMPARISONS[comparison], {}).get(token.hex())
+        kind = self._by_name[comparison].tf_kind(level) if comparison in self._by_name else None
+        if kind is not None and token is not None:
+            freq = self.frequency(kind, token)
             if freq is not None:
-                u = max(freq, self.tf_min_u)
+                u = freq
         return math.log2(m / u)
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "probabilities": {
-                c: {lv: list(mu) for lv, mu in levels.items()}
-                for c, levels in self.probabilities.items()
-            },
+            "format": FORMAT,
+            "notes": self.notes,
             "prior": self.prior,
             "link_threshold": self.link_threshold,
-            "tf": self.tf,
+            "constraints": dict(sorted(self.constraints.items())),
+            "blocking": [r.spec for r in self.blocking],
+            "comparisons": [self._comparison_json(c) for c in self.comparisons],
             "tf_min_u": self.tf_min_u,
-            "notes": self.notes,
+            "tf_total": self.tf_total,
+            "tf": self.tf,
         }
 
+    def _comparison_json(self, comparison: Comparison) -> dict[str, Any]:
+        numbers = self.probabilities.get(comparison.name, {})
+        levels = [
+            {**lv.spec, "m": numbers[lv.name][0], "u": numbers[lv.name][1]}
+            if lv.name in numbers
+            else dict(lv.spec)
+            for lv in comparison.levels
+        ]
+        last = comparison.otherwise
+        levels.append({"name": last, **dict(zip(("m", "u"), numbers.get(last, ()), strict=False))})
+        return {**comparison.spec, "levels": levels}
+
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Model:
+    def from_json(cls, data: dict[str, Any], base: Model | None = None) -> Model:
+        """A model from its file; a format-1 file (probabilities only) takes the comparisons,
+        blocking rules and constraints of ``base`` (the shipped configuration)."""
         try:
-            return cls(
-                {
+            if "comparisons" in data:
+                comparisons = tuple(comparison_from(c) for c in data["comparisons"])
+                probabilities = {
+                    c["name"]: {lv["name"]: (float(lv["m"]), float(lv["u"])) for lv in c["levels"]}
+                    for c in data["comparisons"]
+                }
+                blocking = tuple(rule_from(r) for r in data["blocking"])
+                constraints = {k: float(v) for k, v in data.get("constraints", {}).items()}
+            else:
+                shipped = base or _shipped()
+                comparisons, blocking = shipped.comparisons, shipped.blocking
+                constraints = dict(shipped.constraints)
+                probabilities = {
                     c: {lv: (float(mu[0]), float(mu[1])) for lv, mu in levels.items()}
                     for c, levels in data["probabilities"].items()
-                },
+                }
+            return cls(
+                probabilities,
                 float(data["prior"]),
                 float(data["link_threshold"]),
                 data.get("tf", {}),
                 float(data.get("tf_min_u", 1e-5)),
                 data.get("notes", ""),
+                comparisons,
+                blocking,
+                constraints,
+                {k: int(v) for k, v in data.get("tf_total", {}).items()},
             )
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise ConfigurationError(f"not a valid model file: {exc}") from exc
@@ -100,20 +158,33 @@ def _default_json() -> dict[str, Any]:
     return data
 
 
+_SHIPPED: list[Model] = []
+
+
+def _shipped() -> Model:
+    """The shipped configuration, parsed once."""
+    if not _SHIPPED:
+        _SHIPPED.append(Model.from_json(_default_json(), base=None))
+    return _SHIPPED[0]
+
+
 def load_model(path: Path | None = None) -> Model:
-    """The model at ``path``, or the default shipped with earlylink. A comparison or level the
-    file does not have (a model trained before it existed) takes the default's numbers."""
-    default = _default_json()
+    """The model at ``path``, or the default shipped with earlylink. A file of format 1
+    (probabilities only) takes the shipped comparisons, and a comparison or level it does not
+    have (trained before it existed) takes the shipped numbers."""
     if path is None:
-        return Model.from_json(default)
+        return _shipped()
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise ConfigurationError(f"cannot read model {path}: {exc}") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("probabilities"), dict):
-        raise ConfigurationError(f"not a valid model file: {path} has no probabilities")
-    for name, levels in default["probabilities"].items():
-        held = data["probabilities"].setdefault(name, {})
-        for level, mu in levels.items():
-            held.setdefault(level, mu)
+    if not isinstance(data, dict) or not (
+        isinstance(data.get("probabilities"), dict) or isinstance(data.get("comparisons"), list)
+    ):
+        raise ConfigurationError(f"not a valid model file: {path} has no comparisons")
+    if "comparisons" not in data:
+        for name, levels in _shipped().probabilities.items():
+            held = data["probabilities"].setdefault(name, {})
+            for level, mu in levels.items():
+                held.setdefault(level, list(mu))
     return Model.from_json(data)

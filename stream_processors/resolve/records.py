@@ -28,10 +28,6 @@ class LinkRecord:
     def get(self, kind: str) -> bytes | None:
         return self.tokens.get(kind)
 
-    def blocking_tokens(self) -> tuple[bytes, ...]:
-        """The record's blocking keys, sorted (worked out once: a batch asks three times)."""
-        return self._blocking
-
     @cached_property
     def shared_ids(self) -> dict[str, frozenset[bytes]]:
         """Shared local identifier tokens by kind (``uid:<scheme>`` / ``sid:<scheme>``)."""
@@ -40,13 +36,9 @@ class LinkRecord:
     def near_ids(self, kind: str) -> frozenset[bytes]:
         return self.multi.get(idkinds.NEAR + kind, frozenset())
 
-    @cached_property
-    def _blocking(self) -> tuple[bytes, ...]:
-        found = [v for k, v in self.tokens.items() if k.startswith("b_")]
-        found.extend(v for k, values in self.multi.items() if k.startswith("b_") for v in values)
-        return tuple(sorted(found))
 
-
+# b_former_dob (and the other b_* kinds) only on records pseudonymised before blocking keys
+# came from the linkage configuration (``blocking``): kept as read, never used
 MULTI_KINDS = frozenset({"fname_alt", "b_former_dob", "dob_near"})
 
 

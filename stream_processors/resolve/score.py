@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from stream_processors import shared_ids as idkinds
 from stream_processors.pseudonymise.bloom import dice
-from stream_processors.resolve.comparisons import COMPARISONS, NULL, Comparison
-from stream_processors.resolve.model import TF_COMPARISONS, Model
+from stream_processors.resolve.comparisons import NULL
+from stream_processors.resolve.model import Model
 from stream_processors.resolve.records import LinkRecord
 
 TWIN_NAME_DICE = 0.5  # below this, two given names are different names, not a typo
@@ -42,24 +42,23 @@ class Score:
         }
 
 
-def score_pair(
-    a: LinkRecord, b: LinkRecord, model: Model, comparisons: tuple[Comparison, ...] = COMPARISONS
-) -> Score:
-    """Match weight of a pair: prior plus each comparison's level weight (symmetric)."""
+def score_pair(a: LinkRecord, b: LinkRecord, model: Model) -> Score:
+    """Match weight of a pair: prior plus each comparison's level weight (symmetric: a level
+    with term frequencies applies when both hold the token, so either side's is the same)."""
     total = model.prior_weight
     levels = []
-    for comparison in comparisons:
+    for comparison in model.comparisons:
         level = comparison.level(a, b)
         if level == NULL:
             continue  # weight 0
-        kind = TF_COMPARISONS.get(comparison.name)
+        kind = comparison.tf_kind(level)
         weight = model.weight(comparison.name, level, a.tokens.get(kind) if kind else None)
         total += weight
         levels.append((comparison.name, level, weight))
     return Score(total, tuple(levels))
 
 
-def cannot_link(a: LinkRecord, b: LinkRecord) -> str | None:
+def cannot_link(a: LinkRecord, b: LinkRecord, twin_name_dice: float = TWIN_NAME_DICE) -> str | None:
     """Why two records can never be one person, or None.
 
     Different valid NHS numbers or pupil numbers, or no value in common in a shared identifier
@@ -78,12 +77,12 @@ def cannot_link(a: LinkRecord, b: LinkRecord) -> str | None:
             other = b.shared_ids.get(kind)
             if other is not None and idkinds.is_unique_kind(kind) and not values & other:
                 return "different_shared_id"
-    if a.is_child and _twins(a, b):
+    if a.is_child and _twins(a, b, twin_name_dice):
         return "twins"
     return None
 
 
-def _twins(a: LinkRecord, b: LinkRecord) -> bool:
+def _twins(a: LinkRecord, b: LinkRecord, name_dice: float) -> bool:
     if a.get("dob") is None or a.get("dob") != b.get("dob"):
         return False
     if a.get("nhs") is not None and a.get("nhs") == b.get("nhs"):
@@ -96,4 +95,4 @@ def _twins(a: LinkRecord, b: LinkRecord) -> bool:
     if a.get("given_ph") is not None and a.get("given_ph") == b.get("given_ph"):
         return False  # one name spelt two ways (Aimee, Amy), not two children
     x, y = a.encodings.get("given"), b.encodings.get("given")
-    return x is None or y is None or dice(x, y) < TWIN_NAME_DICE
+    return x is None or y is None or dice(x, y) < name_dice

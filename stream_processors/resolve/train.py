@@ -18,10 +18,11 @@ import math
 import random
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from stream_processors.resolve.comparisons import COMPARISONS, NULL
-from stream_processors.resolve.model import TF_COMPARISONS, Model
+from stream_processors.resolve.blocking import BlockingRule, candidate_pairs
+from stream_processors.resolve.comparisons import NULL, Comparison
+from stream_processors.resolve.model import Model
 from stream_processors.resolve.records import LinkRecord
 from stream_processors.resolve.score import cannot_link
 
@@ -49,41 +50,39 @@ class TrainingReport:
     pairs_by_rule: tuple[tuple[str, int], ...] = ()
 
 
-def vector(a: LinkRecord, b: LinkRecord) -> Vector:
-    return tuple(c.level(a, b) for c in COMPARISONS)
+Comparisons = tuple[Comparison, ...]
 
 
-def blocked_pairs(records: Sequence[LinkRecord], cap: int) -> list[tuple[int, int]]:
-    """Pairs sharing a blocking token (tokens on more than ``cap`` records skipped)."""
-    groups: dict[bytes, list[int]] = defaultdict(list)
-    for i, record in enumerate(records):
-        for token in record.blocking_tokens():
-            groups[token].append(i)
-    pairs = {
+def vector(a: LinkRecord, b: LinkRecord, comparisons: Comparisons) -> Vector:
+    return tuple(c.level(a, b) for c in comparisons)
+
+
+def blocked_pairs(
+    records: Sequence[LinkRecord], rules: Sequence[BlockingRule], cap: int
+) -> list[tuple[int, int]]:
+    """The candidate pairs (``blocking.candidate_pairs``) that no constraint forbids."""
+    return [
         (a, b)
-        for members in groups.values()
-        if len(members) <= cap
-        for x, a in enumerate(members)
-        for b in members[x + 1 :]
-    }
-    return sorted((a, b) for a, b in pairs if cannot_link(records[a], records[b]) is None)
+        for a, b in candidate_pairs(records, rules, cap)
+        if cannot_link(records[a], records[b]) is None
+    ]
 
 
 def estimate_u(
-    records: Sequence[LinkRecord], n_pairs: int, rng: random.Random
+    records: Sequence[LinkRecord], comparisons: Comparisons, n_pairs: int, rng: random.Random
 ) -> dict[str, dict[str, float]]:
-    counts: list[Counter[str]] = [Counter() for _ in COMPARISONS]
+    counts: list[Counter[str]] = [Counter() for _ in comparisons]
     for _ in range(n_pairs):
         a, b = rng.sample(range(len(records)), 2)
-        for i, level in enumerate(vector(records[a], records[b])):
+        for i, level in enumerate(vector(records[a], records[b], comparisons)):
             if level != NULL:
                 counts[i][level] += 1
-    return _normalise(counts)
+    return _normalise(counts, comparisons)
 
 
-def _normalise(counts: list[Counter[str]]) -> dict[str, dict[str, float]]:
+def _normalise(counts: list[Counter[str]], comparisons: Comparisons) -> dict[str, dict[str, float]]:
     out = {}
-    for comparison, count in zip(COMPARISONS, counts, strict=True):
+    for comparison, count in zip(comparisons, counts, strict=True):
         names = [lv.name for lv in comparison.levels] + [comparison.otherwise]
         total = sum(count.values()) + SMOOTH * len(names)
         out[comparison.name] = {n: (count[n] + SMOOTH) / total for n in names}
@@ -99,17 +98,19 @@ def estimate_m(
 ) -> tuple[dict[str, dict[str, float]], float]:
     """EM with u fixed: m per level (comparisons in ``fixed`` left out, neither used nor
     estimated) and the share of matches among the pairs."""
+    comparisons = start.comparisons
     m = {c: {lv: mu[0] for lv, mu in levels.items()} for c, levels in start.probabilities.items()}
     share = 0.5
     for _ in range(iterations):
-        weights = [_posterior(v, m, u, share, fixed) for v in vectors]
+        weights = [_posterior(v, comparisons, m, u, share, fixed) for v in vectors]
         share = min(max(sum(weights) / max(len(weights), 1), 1e-6), 1 - 1e-6)
-        counts: list[Counter[str]] = [Counter() for _ in COMPARISONS]
+        counts: list[Counter[str]] = [Counter() for _ in comparisons]
         for v, w in zip(vectors, weights, strict=True):
             for i, level in enumerate(v):
                 if level != NULL:
                     counts[i][level] += w  # type: ignore[assignment]
-        m = {**m, **{c: p for c, p in _normalise(counts).items() if c not in fixed}}
+        estimated = _normalise(counts, comparisons)
+        m = {**m, **{c: p for c, p in estimated.items() if c not in fixed}}
     return m, share
 
 
@@ -129,7 +130,7 @@ def estimate_m_by_rule(
         sizes[kind] = len(pairs)
         if len(pairs) < 10:
             continue
-        vectors = [vector(records[a], records[b]) for a, b in pairs]
+        vectors = [vector(records[a], records[b], start.comparisons) for a, b in pairs]
         m, _ = estimate_m(vectors, start, u, fixed=fixed)
         for comparison in m:
             if comparison in fixed:
@@ -163,34 +164,42 @@ def _pairs_sharing(records: Sequence[LinkRecord], kind: str, cap: int) -> list[t
 
 def _posterior(
     v: Vector,
+    comparisons: Comparisons,
     m: dict[str, dict[str, float]],
     u: dict[str, dict[str, float]],
     share: float,
     fixed: frozenset[str] = frozenset(),
 ) -> float:
     log_odds = math.log(share / (1 - share)) if 0 < share < 1 else 0.0
-    for comparison, level in zip(COMPARISONS, v, strict=True):
+    for comparison, level in zip(comparisons, v, strict=True):
         if level != NULL and comparison.name not in fixed:
             log_odds += math.log(m[comparison.name][level] / u[comparison.name][level])
     return 1 / (1 + math.exp(-max(min(log_odds, 50), -50)))
 
 
-def term_frequencies(records: Sequence[LinkRecord]) -> dict[str, dict[str, float]]:
-    tf = {}
-    for kind in TF_COMPARISONS.values():
+def term_frequencies(
+    records: Sequence[LinkRecord], comparisons: Comparisons
+) -> tuple[dict[str, dict[str, float]], dict[str, int]]:
+    """(kind -> token -> share of the records holding the kind, kind -> records counted) for
+    every kind a level adjusts by; tokens seen once are not kept (the model then counts them
+    as seen once: ``Model.frequency``), so the file lists no value held by one person."""
+    tf, totals = {}, {}
+    kinds = sorted({lv.tf for c in comparisons for lv in c.levels if lv.tf})
+    for kind in kinds:
         counts = Counter(r.get(kind) for r in records if r.get(kind) is not None)
         total = sum(counts.values())
         tf[kind] = {t.hex(): n / total for t, n in counts.items() if n > 1 and t is not None}
-    return tf
+        totals[kind] = total
+    return tf, totals
 
 
 def ordered(
-    probabilities: dict[str, dict[str, tuple[float, float]]],
+    probabilities: dict[str, dict[str, tuple[float, float]]], comparisons: Comparisons
 ) -> dict[str, dict[str, tuple[float, float]]]:
     """No level weighs more than its comparison's first (exact) level: where one would, its m
     is lowered to the exact level's weight."""
     out = {}
-    for comparison in COMPARISONS:
+    for comparison in comparisons:
         levels = dict(probabilities.get(comparison.name, {}))
         first = comparison.levels[0].name if comparison.levels else None
         if first in levels:
@@ -207,6 +216,7 @@ def ordered(
 
 def _prior(
     vectors: list[Vector],
+    comparisons: Comparisons,
     m: dict[str, dict[str, float]],
     u: dict[str, dict[str, float]],
     records: int,
@@ -214,7 +224,7 @@ def _prior(
     """(prior, share of matches among the blocked pairs), m and u fixed."""
     share = 0.1
     for _ in range(10):
-        weights = [_posterior(v, m, u, share) for v in vectors]
+        weights = [_posterior(v, comparisons, m, u, share) for v in vectors]
         share = min(max(sum(weights) / max(len(weights), 1), 1e-6), 1 - 1e-6)
     total_pairs = records * (records - 1) / 2
     return min(max(share * len(vectors) / max(total_pairs, 1), 1e-9), 0.5), share
@@ -227,21 +237,26 @@ def train(
     random_pairs: int = 200_000,
     seed: int = 1,
 ) -> tuple[Model, TrainingReport]:
+    """The starting model's configuration (comparisons, blocking, constraints, threshold) with
+    m, u, the prior and term frequencies estimated on ``records``."""
     rng = random.Random(seed)  # noqa: S311 - reproducible sampling, not a secret
-    u = estimate_u(records, random_pairs, rng)
+    comparisons = start.comparisons
+    u = estimate_u(records, comparisons, random_pairs, rng)
     m, sizes = estimate_m_by_rule(records, start, u, cap)
-    pairs = blocked_pairs(records, cap)
-    vectors = [vector(records[a], records[b]) for a, b in pairs]
-    prior, share = _prior(vectors, m, u, len(records))
+    pairs = blocked_pairs(records, start.blocking, cap)
+    vectors = [vector(records[a], records[b], comparisons) for a, b in pairs]
+    prior, share = _prior(vectors, comparisons, m, u, len(records))
     probabilities = ordered(
-        {c: {lv: (max(m[c][lv], FLOOR_M), max(u[c][lv], FLOOR_U)) for lv in m[c]} for c in m}
+        {c: {lv: (max(m[c][lv], FLOOR_M), max(u[c][lv], FLOOR_U)) for lv in m[c]} for c in m},
+        comparisons,
     )
-    model = Model(
-        probabilities,
-        prior,
-        start.link_threshold,
-        term_frequencies(records),
-        start.tf_min_u,
+    tf, tf_total = term_frequencies(records, comparisons)
+    model = replace(
+        start,
+        probabilities=probabilities,
+        prior=prior,
+        tf=tf,
+        tf_total=tf_total,
         notes=f"trained on {len(records)} records: m by EM per rule {sizes}, {len(pairs)} blocked",
     )
     report = TrainingReport(

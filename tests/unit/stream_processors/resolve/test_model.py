@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,10 +56,8 @@ def test_bad_model_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_no_level_of_the_default_model_weighs_more_than_exact_agreement() -> None:
-    from stream_processors.resolve.comparisons import COMPARISONS
-
     model = load_model()
-    for comparison in COMPARISONS:
+    for comparison in model.comparisons:
         exact = model.weight(comparison.name, comparison.levels[0].name)
         for level in comparison.levels[1:]:
             assert model.weight(comparison.name, level.name) <= exact, (comparison.name, level)
@@ -68,3 +70,72 @@ def test_model_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
     load_model().save(path)
     assert path.stat().st_mode & 0o777 == 0o600
     assert load_model(path).version == load_model().version
+
+
+def test_the_configuration_is_data_that_round_trips(tmp_path: Path) -> None:
+    model = load_model()
+    path = tmp_path / "m.json"
+    model.save(path)
+    data = json.loads(path.read_text())
+    assert data["format"] == 2
+    assert [c["name"] for c in data["comparisons"]] == [c.name for c in model.comparisons]
+    assert {r["name"] for r in data["blocking"]} >= {"dob_family", "postcode", "shared_ids"}
+    dob = next(c for c in data["comparisons"] if c["name"] == "dob")
+    assert dob["levels"][0] == {"name": "exact", "when": {"same": "dob"}, "m": 0.9, "u": 0.0005}
+    assert "when" not in dob["levels"][-1]  # the last level is everything else
+    again = load_model(path)
+    assert again.version == model.version
+    assert again.blocking == model.blocking and again.comparisons == model.comparisons
+
+
+def test_a_changed_rule_in_the_file_changes_the_model(tmp_path: Path) -> None:
+    data = load_model().to_json()
+    data["blocking"] = [r for r in data["blocking"] if r["name"] != "postcode"]
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(data))
+    changed = load_model(path)
+    assert "postcode" not in {r.name for r in changed.blocking}
+    assert changed.version != load_model().version
+
+
+def test_a_probabilities_only_file_takes_the_shipped_configuration(tmp_path: Path) -> None:
+    path = tmp_path / "old.json"
+    path.write_text(
+        json.dumps(
+            {"probabilities": {"dob": {"exact": [0.5, 0.001]}}, "prior": 1e-4, "link_threshold": 6}
+        )
+    )
+    old = load_model(path)
+    assert old.comparisons == load_model().comparisons
+    assert old.probabilities["dob"]["exact"] == (0.5, 0.001)
+    assert old.probabilities["given"] == load_model().probabilities["given"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda c: c["levels"][0].update(when={"soundex": "dob"}), "unknown test 'soundex'"),
+        (lambda c: c["levels"][0].pop("when"), "needs a 'when'"),
+        (lambda c: c["levels"][1].update(name="exact"), "distinct"),
+        (lambda c: c["levels"][0].pop("m"), "'m'"),
+    ],
+)
+def test_a_bad_comparison_is_a_clear_error(
+    tmp_path: Path, change: Callable[[dict[str, Any]], None], message: str
+) -> None:
+    data = load_model().to_json()
+    change(next(c for c in data["comparisons"] if c["name"] == "dob"))
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ConfigurationError, match=message):
+        load_model(path)
+
+
+def test_a_name_seen_once_or_never_weighs_as_a_rare_one() -> None:
+    model = load_model()
+    common, once = bytes.fromhex("aa" * 16), bytes.fromhex("cc" * 16)
+    tuned = replace(model, tf={"fname": {common.hex(): 0.05}}, tf_total={"fname": 10_000})
+    assert tuned.weight("family", "exact", once) == pytest.approx(
+        math.log2(model.probabilities["family"]["exact"][0] / 1e-4)
+    )
+    assert tuned.weight("family", "exact", once) > tuned.weight("family", "exact", common)

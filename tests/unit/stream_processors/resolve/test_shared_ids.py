@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from stream_processors.resolve.batch import recluster
+from stream_processors.resolve.blocking import keys_of
 from stream_processors.resolve.model import load_model
 from stream_processors.resolve.records import LinkRecord
 from stream_processors.resolve.score import cannot_link, score_pair
@@ -37,7 +38,7 @@ def test_a_shared_id_alone_links_two_sources(link: Make) -> None:
     assert _levels(a, b)["local_id"] == "exact_unique"
     assert cannot_link(a, b) is None
     assert score_pair(a, b, MODEL).weight >= MODEL.link_threshold
-    assert set(a.blocking_tokens()) & set(b.blocking_tokens())  # they meet in blocking
+    assert set(keys_of(a, MODEL.blocking)) & set(keys_of(b, MODEL.blocking))  # they meet
 
 
 def test_different_values_of_a_unique_scheme_never_link(link: Make) -> None:

@@ -1,0 +1,185 @@
+"""Linkage quality in one process, in seconds: the development loop beside the streamed bench.
+
+The same pure functions the processors run (the pseudonymise stage on each raw event, then
+blocking, scoring, the constraints and clustering of ``stream_processors.resolve``) applied as
+one batch to FEBRL1, FEBRL2 (through their onboarding mapping files) and the synthetic borough,
+without Kafka or PostgreSQL. A batch run is what the streamed resolver must equal (it is
+sequence-neutral), so this reads the same partition in a fraction of the time;
+``bench.linkage_quality`` is the measurement of record, streamed, with Splink beside it.
+
+``python -m bench.linkage_offline [--only FEBRL1,FEBRL2,borough] [--families N] [--train]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import itertools
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from earlylink.evaluation import EXCLUDED
+from earlylink.settings import LinkageSettings
+from producers.extract import load_mapping, map_row, rows_of
+from producers.febrl import dataset_path, person_of
+from schemas.catalogue import catalogue
+from schemas.models import Event, PersonRecord
+from schemas.wire import decode, encode
+from stream_processors.messages import RawMessage
+from stream_processors.pseudonymise.bloom import Encoder
+from stream_processors.pseudonymise.keys import Keyring
+from stream_processors.pseudonymise.rules import rules_from
+from stream_processors.pseudonymise.stage import Pseudonymiser
+from stream_processors.resolve.blocking import candidate_pairs
+from stream_processors.resolve.cluster import cluster
+from stream_processors.resolve.diagnose import by_cause, misses
+from stream_processors.resolve.evaluate import pairwise
+from stream_processors.resolve.model import Model, load_model
+from stream_processors.resolve.records import LinkRecord, from_pseudo
+from stream_processors.resolve.score import cannot_link, score_pair
+from stream_processors.resolve.train import train
+
+ROOT = Path(__file__).resolve().parents[1]
+RING = Keyring({1: b"o" * 32}, 1)
+FEBRL_LINKAGE = LinkageSettings(adult_age_years=(0, 110), postcodes="any")
+CAP = 100
+
+
+@dataclass
+class Offline:
+    name: str
+    records: list[LinkRecord]
+    truth: dict[str, str]  # record key -> person
+
+
+def _pseudonymised(events: Iterator[tuple[Event, str]], linkage: LinkageSettings) -> Offline:
+    stage = Pseudonymiser(catalogue(), RING, Encoder(RING), rules_from(linkage))
+    now = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    latest: dict[str, tuple[int, LinkRecord]] = {}
+    truth: dict[str, str] = {}
+    for i, (event, person) in enumerate(events):
+        version = catalogue().get(event.EVENT_TYPE, event.envelope.schema_version)
+        result = stage.process(RawMessage("raw", 0, i, encode(version, event.to_avro())), now)
+        if result.value is None:
+            continue
+        decoded = decode(result.value, catalogue())
+        if decoded.event_type != "PseudoRecord":
+            continue
+        record = from_pseudo(decoded.record)
+        held = latest.get(record.record_key)
+        if held is None or decoded.record["record_version"] >= held[0]:
+            latest[record.record_key] = (decoded.record["record_version"], record)
+            truth[record.record_key] = person
+    return Offline("", [r for _, r in latest.values()], truth)
+
+
+def febrl(number: int) -> Offline:
+    mapping = load_mapping(ROOT / "examples" / "febrl" / f"febrl{number}-mapping.yaml")
+    as_of = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+    def events() -> Iterator[tuple[Event, str]]:
+        for _, row in rows_of(dataset_path(number)):
+            yield map_row(mapping, row, as_of)[0], person_of(row["rec_id"])
+
+    data = _pseudonymised(events(), FEBRL_LINKAGE)
+    data.name = f"FEBRL{number}"
+    return data
+
+
+def borough(families: int, seed: int = 7) -> Offline:
+    from producers.synthetic.timeline import BoroughGenerator
+
+    generator = BoroughGenerator(families, seed)
+    truth = {(t.source_system, t.record_id): t for t in generator.truth()}
+
+    def events() -> Iterator[tuple[Event, str]]:
+        for event in generator.events():
+            if not isinstance(event, PersonRecord):
+                continue
+            row = truth[(event.envelope.source_system, event.record_id)]
+            if any(f in row.flags.split(";") for f in EXCLUDED):
+                continue
+            yield event, row.person_id
+
+    data = _pseudonymised(events(), LinkageSettings())
+    data.name = "borough"
+    return data
+
+
+def link(records: Sequence[LinkRecord], model: Model, cap: int = CAP) -> dict[str, str]:
+    """A batch run: every candidate pair scored, the graph clustered under the constraints."""
+    by_key = {r.record_key: r for r in records}
+    edges = []
+    for a, b in candidate_pairs(records, model.blocking, cap):
+        x, y = records[a], records[b]
+        score = score_pair(x, y, model)
+        if score.weight >= model.link_threshold:
+            edges.append((x.record_key, y.record_key, score.weight))
+    twins = model.twin_name_dice
+    clusters = cluster(
+        by_key, edges, lambda a, b: cannot_link(by_key[a], by_key[b], twins) is not None
+    )
+    return {k: min(c) for c in clusters for k in c}
+
+
+def blocking_recall(data: Offline, model: Model, cap: int = CAP) -> tuple[float, float]:
+    """(share of true pairs among the candidates, candidates per record)."""
+    keys = [r.record_key for r in data.records]
+    found = {
+        tuple(sorted((keys[a], keys[b])))
+        for a, b in candidate_pairs(data.records, model.blocking, cap)
+    }
+    members: dict[str, list[str]] = defaultdict(list)
+    for key, person in data.truth.items():
+        members[person].append(key)
+    wanted = {p for m in members.values() for p in itertools.combinations(sorted(m), 2)}
+    return len(wanted & found) / max(len(wanted), 1), len(found) / max(len(keys), 1)
+
+
+def _row(data: Offline, system: str, model: Model, seconds: float) -> str:
+    started = time.perf_counter()
+    quality = pairwise(data.truth, link(data.records, model))
+    recall, per_record = blocking_recall(data, model)
+    took = time.perf_counter() - started + seconds
+    return (
+        f"| {data.name} | {system} | {quality.precision:.4f} | {quality.recall:.4f} "
+        f"| {quality.f1:.4f} | {recall:.4f} | {per_record:.1f} | {took:.1f} |"
+    )
+
+
+def _show_misses(data: Offline, model: Model, limit: int) -> None:
+    found = misses(data.records, data.truth, link(data.records, model), model, CAP)
+    for kind, cause, n in by_cause(found):
+        print(f"  {data.name}: {kind} {cause}: {n}")
+    for miss in found[:limit]:
+        print("   ", miss.describe())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", default="FEBRL1,FEBRL2,borough")
+    parser.add_argument("--families", type=int, default=2000)
+    parser.add_argument("--model", type=Path, default=None, help="a model file to start from")
+    parser.add_argument("--misses", type=int, default=0, help="list this many wrong pairs")
+    args = parser.parse_args()
+    makers = {"FEBRL1": lambda: febrl(1), "FEBRL2": lambda: febrl(2)}
+    makers["borough"] = lambda: borough(args.families)
+    print("| data set | system | precision | recall | F1 | blocking recall | pairs/record | s |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for name in args.only.split(","):
+        started = time.perf_counter()
+        data = makers[name]()
+        shipped = load_model(args.model)
+        print(_row(data, "shipped", shipped, time.perf_counter() - started), flush=True)
+        started = time.perf_counter()
+        trained, _ = train(data.records, shipped, CAP)
+        print(_row(data, "trained", trained, time.perf_counter() - started), flush=True)
+        if args.misses:
+            _show_misses(data, trained, args.misses)
+
+
+if __name__ == "__main__":
+    main()

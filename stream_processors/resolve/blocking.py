@@ -1,0 +1,109 @@
+"""Blocking: which record pairs are worth scoring, by rules held as data.
+
+A rule names token kinds, one or more per part, like Splink's ``block_on``: two records meet
+in a block when, for every part, they hold the same token of one of the part's kinds (a
+multi-valued kind, such as former family names, gives one key per value; ``null`` among a
+part's kinds makes the part optional: a record without it is keyed as "absent"). ``unordered``
+rules ignore which part a token came from (names recorded in each other's fields). The
+``shared_ids`` rule keys each shared identifier scheme's values. Keys are digests of the rule,
+the record's role (children and adults are never one person, so never one block) and the
+tokens: they can be compared, never read back.
+
+Two records are a candidate pair when they share a key held by at most ``cap`` records. A key
+past the cap says too little to be worth its pairs (a common name on a common date); the
+resolver re-evaluates the records of a key that crosses the cap either way (``stream_
+processors.resolve_agent``), so the pairs scored never depend on the order records arrived in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from stream_processors.resolve.records import LinkRecord
+
+MAX_KEYS_PER_RULE = 16  # multi-valued parts multiply: a record's keys stay bounded
+
+
+@dataclass(frozen=True)
+class BlockingRule:
+    name: str
+    parts: tuple[tuple[str | None, ...], ...] = ()  # None: the part may be absent
+    unordered: bool = False
+    shared_ids: bool = False
+    spec: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def values(self, record: LinkRecord) -> Iterator[tuple[bytes, ...]]:
+        """The token combinations this rule keys the record by."""
+        if self.shared_ids:
+            for kind, tokens in sorted(record.shared_ids.items()):
+                for token in sorted(tokens):
+                    yield (kind.encode(), token)
+            return
+        options = []
+        for kinds in self.parts:
+            found = sorted(
+                {record.tokens[k] for k in kinds if k and k in record.tokens}
+                | {v for k in kinds if k for v in record.multi.get(k, ())}
+            )
+            if not found and None in kinds:
+                found = [b""]  # an optional part: absent on this record
+            if not found:
+                return
+            options.append(found)
+        for combination in itertools.islice(itertools.product(*options), MAX_KEYS_PER_RULE):
+            yield tuple(sorted(combination)) if self.unordered else combination
+
+
+def rule_from(spec: dict[str, Any]) -> BlockingRule:
+    name = spec["name"]
+    if spec.get("shared_ids"):
+        return BlockingRule(name, shared_ids=True, spec=dict(spec))
+    parts = tuple(tuple(None if k is None else str(k) for k in part) for part in spec["on"])
+    if not parts or any(not part for part in parts):
+        raise ValueError(f"blocking rule {name!r}: 'on' needs parts, each naming token kinds")
+    return BlockingRule(name, parts, bool(spec.get("unordered")), spec=dict(spec))
+
+
+def _digest(rule: str, child: bool, values: tuple[bytes, ...]) -> bytes:
+    h = hashlib.blake2b(digest_size=16, person=b"earlylink-block")
+    h.update(f"{rule}|{'child' if child else 'adult'}".encode())
+    for value in values:
+        h.update(len(value).to_bytes(2, "big") + value)
+    return h.digest()
+
+
+def keys_of(record: LinkRecord, rules: Sequence[BlockingRule]) -> tuple[bytes, ...]:
+    """The record's blocking keys under ``rules``, sorted, without repeats."""
+    return tuple(
+        sorted(
+            {_digest(rule.name, record.is_child, v) for rule in rules for v in rule.values(record)}
+        )
+    )
+
+
+def blocks(records: Sequence[LinkRecord], rules: Sequence[BlockingRule]) -> dict[bytes, list[int]]:
+    """Blocking key -> indexes of the records holding it."""
+    groups: dict[bytes, list[int]] = defaultdict(list)
+    for i, record in enumerate(records):
+        for key in keys_of(record, rules):
+            groups[key].append(i)
+    return groups
+
+
+def candidate_pairs(
+    records: Sequence[LinkRecord], rules: Sequence[BlockingRule], cap: int
+) -> list[tuple[int, int]]:
+    """Index pairs (i < j) sharing a key held by at most ``cap`` records."""
+    pairs = {
+        (a, b)
+        for members in blocks(records, rules).values()
+        if len(members) <= cap
+        for x, a in enumerate(members)
+        for b in members[x + 1 :]
+    }
+    return sorted(pairs)

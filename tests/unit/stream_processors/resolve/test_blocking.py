@@ -1,0 +1,82 @@
+"""Blocking rules as data: keys from tokens, optional and unordered parts, the cap."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from schemas.models import Role
+from stream_processors.resolve.blocking import candidate_pairs, keys_of, rule_from
+from stream_processors.resolve.model import load_model
+from stream_processors.resolve.records import LinkRecord
+
+Make = Callable[..., LinkRecord]
+RULES = load_model().blocking
+
+
+def _meet(a: LinkRecord, b: LinkRecord, rules: Any = RULES) -> bool:
+    return bool(set(keys_of(a, rules)) & set(keys_of(b, rules)))
+
+
+def test_a_rule_keys_records_that_agree_on_every_part(link: Make) -> None:
+    rule = [rule_from({"name": "dob_family", "on": [["dob"], ["family_ph"]]})]
+    a = link(given_names="Zed", postcode="N1 1AA")
+    assert _meet(a, link(given_names="Amy", family_name="Okafor"), rule)
+    assert not _meet(a, link(date_of_birth=dt.date(2023, 4, 6)), rule)
+    assert len(keys_of(link(date_of_birth=None), rule)) == 0  # a part missing: no key
+
+
+def test_an_optional_part_keys_a_record_without_it(link: Make) -> None:
+    rule = [rule_from({"name": "dob_district", "on": [["dob"], ["district", None]]})]
+    assert _meet(link(postcode=None, given_names="A"), link(postcode=None, given_names="B"), rule)
+    assert not _meet(link(postcode="N1 1AA"), link(postcode="SE11 5QY"), rule)
+
+
+def test_unordered_rules_meet_names_recorded_in_each_others_fields(link: Make) -> None:
+    rule = [rule_from({"name": "n", "on": [["gname"], ["fname"]], "unordered": True})]
+    ordered = [rule_from({"name": "n", "on": [["gname"], ["fname"]]})]
+    a, b = link(), link(given_names="Okafor", family_name="Amara")
+    assert _meet(a, b, rule)
+    assert not _meet(a, b, ordered)
+
+
+def test_a_former_family_name_meets_the_current_one(link: Make) -> None:
+    rule = [rule_from({"name": "former_dob", "on": [["dob"], ["fname", "fname_alt"]]})]
+    married = link(family_name="Adeyemi", former_family_names=["Okafor"], given_names="Z")
+    assert _meet(married, link(given_names="Q", postcode="N1 1AA"), rule)
+
+
+def test_children_and_adults_never_share_a_key(link: Make) -> None:
+    child = link()
+    adult = link(role=Role.PARENT, date_of_birth=dt.date(1990, 4, 5))
+    same_dob_adult = link(role=Role.PARENT, date_of_birth=dt.date(2023, 4, 5))
+    assert not _meet(child, same_dob_adult)
+    assert not _meet(child, adult)
+
+
+def test_keys_reveal_no_token(link: Make) -> None:
+    record = link()
+    keys = set(keys_of(record, RULES))
+    assert not keys & set(record.tokens.values())
+
+
+def test_keys_past_the_cap_make_no_pairs(link: Make) -> None:
+    crowd = [link(record_id=f"r{i}", given_names=f"N{i}x", postcode=None) for i in range(5)]
+    rule = [rule_from({"name": "dob", "on": [["dob"]]})]
+    assert len(candidate_pairs(crowd, rule, cap=5)) == 10
+    assert candidate_pairs(crowd, rule, cap=4) == []
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"name": "x", "on": []}, "needs parts"),
+        ({"name": "x", "on": [[]]}, "needs parts"),
+    ],
+)
+def test_a_bad_rule_is_a_clear_error(spec: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        rule_from(spec)
