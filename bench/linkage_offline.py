@@ -53,6 +53,8 @@ class Offline:
     name: str
     records: list[LinkRecord]
     truth: dict[str, str]  # record key -> person
+    twins: frozenset[tuple[str, str]] = frozenset()  # pairs of persons who are twins
+    renamed: frozenset[str] = frozenset()  # persons first recorded under a placeholder name
 
 
 def _pseudonymised(events: Iterator[tuple[Event, str]], linkage: LinkageSettings) -> Offline:
@@ -106,7 +108,20 @@ def borough(families: int, seed: int = 7) -> Offline:
 
     data = _pseudonymised(events(), LinkageSettings())
     data.name = "borough"
+    rows = truth.values()
+    data.twins = frozenset(tuple(sorted((r.person_id, r.twin_of))) for r in rows if r.twin_of)
+    data.renamed = frozenset(r.person_id for r in rows if "renamed_baby" in r.flags.split(";"))
     return data
+
+
+def twins_and_renamed(data: Offline, predicted: dict[str, str]) -> str:
+    """ "twins merged / twin pairs, renamed babies linked whole / renamed babies" (borough)."""
+    persons: dict[str, set[str]] = defaultdict(set)
+    for key, person in data.truth.items():
+        persons[person].add(predicted[key])
+    merged = sum(1 for a, b in data.twins if persons[a] & persons[b])
+    whole = sum(1 for p in data.renamed if len(persons[p]) == 1)
+    return f"{merged}/{len(data.twins)} twins merged, {whole}/{len(data.renamed)} renamed whole"
 
 
 def link(records: Sequence[LinkRecord], model: Model, cap: int = CAP) -> dict[str, str]:
@@ -141,12 +156,14 @@ def blocking_recall(data: Offline, model: Model, cap: int = CAP) -> tuple[float,
 
 def _row(data: Offline, system: str, model: Model, seconds: float) -> str:
     started = time.perf_counter()
-    quality = pairwise(data.truth, link(data.records, model))
+    predicted = link(data.records, model)
+    quality = pairwise(data.truth, predicted)
     recall, per_record = blocking_recall(data, model)
     took = time.perf_counter() - started + seconds
     return (
         f"| {data.name} | {system} | {quality.precision:.4f} | {quality.recall:.4f} "
         f"| {quality.f1:.4f} | {recall:.4f} | {per_record:.1f} | {took:.1f} |"
+        + (f" {twins_and_renamed(data, predicted)} |" if data.twins else "")
     )
 
 

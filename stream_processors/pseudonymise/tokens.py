@@ -8,6 +8,10 @@ change without pseudonymising anything again.
 
 ``gname``, ``fname`` and ``fname_alt`` (former family names) are made with one shared key, so
 the resolver can see a given name recorded as a family name and a surname change.
+``given_near`` and ``family_near`` are the names' one-edit variants (the name with one
+character deleted, and the name itself; one shared key): two names one substitution,
+insertion, deletion or adjacent transposition apart share one, so the resolver sees a typo
+as Splink's Damerau-Levenshtein level would, without the names.
 """
 
 from __future__ import annotations
@@ -77,9 +81,13 @@ def _values(clean: CleanPerson) -> Iterator[tuple[str, str]]:
     if given:  # name tokens share one key, so a name in the wrong field still matches
         yield "gname", given
         yield "gcanon", clean.given.canonical_first  # type: ignore[union-attr]
+        for variant in sorted(one_edit_variants(given)):
+            yield "given_near", variant
     if family:
         yield "fname", family
         yield "fname_first", clean.family.first  # type: ignore[union-attr]
+        for variant in sorted(one_edit_variants(family)):
+            yield "family_near", variant
     if clean.dob:  # one-edit variants of the date's digits: a typed-wrong digit is seen
         for variant in sorted(one_edit_variants(clean.dob.strftime("%Y%m%d"))):
             yield "dob_near", variant
@@ -88,6 +96,7 @@ def _values(clean: CleanPerson) -> Iterator[tuple[str, str]]:
 
 
 SHARED_KEYS = {"gname": "name", "fname": "name", "fname_alt": "name", "fname_first": "name"}
+SHARED_KEYS |= {"given_near": "name_near", "family_near": "name_near"}  # one edit, either field
 
 
 def person_tokens(

@@ -5,9 +5,10 @@ in a block when, for every part, they hold the same token of one of the part's k
 multi-valued kind, such as former family names, gives one key per value; ``null`` among a
 part's kinds makes the part optional: a record without it is keyed as "absent"). ``unordered``
 rules ignore which part a token came from (names recorded in each other's fields). The
-``shared_ids`` rule keys each shared identifier scheme's values. Keys are digests of the rule,
-the record's role (children and adults are never one person, so never one block) and the
-tokens: they can be compared, never read back.
+``shared_ids`` rule keys each shared identifier scheme's values; an ``lsh`` rule adds bands of
+a Bloom encoding's bits (``Lsh``): fuzzy blocking on the encodings, with no value needed.
+Keys are digests of the rule, the record's role (children and adults are never one person, so
+never one block) and the tokens: they can be compared, never read back.
 
 Two records are a candidate pair when they share a key held by at most ``cap`` records. A key
 past the cap says too little to be worth its pairs (a common name on a common date); the
@@ -19,14 +20,52 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import random
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+from stream_processors.pseudonymise.bloom import FOLDED_BYTES
 from stream_processors.resolve.records import LinkRecord
 
 MAX_KEYS_PER_RULE = 16  # multi-valued parts multiply: a record's keys stay bounded
+
+
+@dataclass(frozen=True)
+class Lsh:
+    """Locality-sensitive hashing of a Bloom encoding by bit sampling (Karapiperis & Verykios'
+    HLSH): ``bands`` sets of ``bits`` positions, the same for every record (drawn from the
+    rule's name); two encodings that agree on every sampled bit of a band share its key. Two
+    encodings d bits apart agree on a band with probability (1 - d/n)^bits, so similar values
+    meet in some band and dissimilar ones rarely. Positions are not secret: the encodings are
+    keyed, and the keys made of their bits are digested like every other key."""
+
+    encoding: str
+    bands: int
+    bits: int
+    seed: str
+
+    def __post_init__(self) -> None:
+        if not (1 <= self.bands <= 64 and 1 <= self.bits <= 64):
+            raise ValueError("lsh: bands and bits must be 1 to 64")
+
+    @cached_property
+    def positions(self) -> tuple[tuple[int, ...], ...]:
+        rng = random.Random(f"{self.seed}|{self.encoding}")  # noqa: S311 - public, fixed sampling
+        width = FOLDED_BYTES * 8
+        return tuple(tuple(sorted(rng.sample(range(width), self.bits))) for _ in range(self.bands))
+
+    def bands_of(self, record: LinkRecord) -> list[bytes]:
+        encoded = record.encodings.get(self.encoding)
+        if encoded is None:
+            return []
+        value = int.from_bytes(encoded, "little")
+        return [
+            bytes([band]) + sum(((value >> p) & 1) << i for i, p in enumerate(ps)).to_bytes(8)
+            for band, ps in enumerate(self.positions)
+        ]
 
 
 @dataclass(frozen=True)
@@ -35,28 +74,37 @@ class BlockingRule:
     parts: tuple[tuple[str | None, ...], ...] = ()  # None: the part may be absent
     unordered: bool = False
     shared_ids: bool = False
+    lsh: Lsh | None = None
+    roles: frozenset[str] = frozenset()  # only records of these roles (empty: every record)
     spec: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def values(self, record: LinkRecord) -> Iterator[tuple[bytes, ...]]:
         """The token combinations this rule keys the record by."""
+        if self.roles and record.role not in self.roles:
+            return
         if self.shared_ids:
             for kind, tokens in sorted(record.shared_ids.items()):
                 for token in sorted(tokens):
                     yield (kind.encode(), token)
             return
-        options = []
-        for kinds in self.parts:
-            found = sorted(
-                {record.tokens[k] for k in kinds if k and k in record.tokens}
-                | {v for k in kinds if k for v in record.multi.get(k, ())}
-            )
-            if not found and None in kinds:
-                found = [b""]  # an optional part: absent on this record
-            if not found:
-                return
-            options.append(found)
-        for combination in itertools.islice(itertools.product(*options), MAX_KEYS_PER_RULE):
-            yield tuple(sorted(combination)) if self.unordered else combination
+        options = [self._part(record, kinds) for kinds in self.parts]
+        if not all(options):
+            return
+        combinations = itertools.islice(itertools.product(*options), MAX_KEYS_PER_RULE)
+        bands = self.lsh.bands_of(record) if self.lsh is not None else None
+        for combination in combinations:
+            if bands is not None:
+                yield from ((*combination, band) for band in bands)
+            else:
+                yield tuple(sorted(combination)) if self.unordered else combination
+
+    @staticmethod
+    def _part(record: LinkRecord, kinds: tuple[str | None, ...]) -> list[bytes]:
+        found = {record.tokens[k] for k in kinds if k and k in record.tokens}
+        found |= {v for k in kinds if k for v in record.multi.get(k, ())}
+        if not found and None in kinds:
+            return [b""]  # an optional part: absent on this record
+        return sorted(found)
 
 
 def rule_from(spec: dict[str, Any]) -> BlockingRule:
@@ -66,7 +114,14 @@ def rule_from(spec: dict[str, Any]) -> BlockingRule:
     parts = tuple(tuple(None if k is None else str(k) for k in part) for part in spec["on"])
     if not parts or any(not part for part in parts):
         raise ValueError(f"blocking rule {name!r}: 'on' needs parts, each naming token kinds")
-    return BlockingRule(name, parts, bool(spec.get("unordered")), spec=dict(spec))
+    lsh = None
+    if "lsh" in spec:
+        given = spec["lsh"]
+        lsh = Lsh(str(given["encoding"]), int(given["bands"]), int(given["bits"]), name)
+    roles = frozenset(str(r) for r in spec.get("roles", ()))
+    return BlockingRule(
+        name, parts, bool(spec.get("unordered")), lsh=lsh, roles=roles, spec=dict(spec)
+    )
 
 
 def _digest(rule: str, child: bool, values: tuple[bytes, ...]) -> bytes:

@@ -39,7 +39,7 @@ class LinkRecord:
 
 # b_former_dob (and the other b_* kinds) only on records pseudonymised before blocking keys
 # came from the linkage configuration (``blocking``): kept as read, never used
-MULTI_KINDS = frozenset({"fname_alt", "b_former_dob", "dob_near"})
+MULTI_KINDS = frozenset({"fname_alt", "b_former_dob", "dob_near", "given_near", "family_near"})
 
 
 def from_pseudo(record: dict[str, Any]) -> LinkRecord:

@@ -11,6 +11,9 @@ from stream_processors.resolve.model import Model
 from stream_processors.resolve.records import LinkRecord
 
 TWIN_NAME_DICE = 0.5  # below this, two given names are different names, not a typo
+# a name of four letters has at most five one-edit variants (itself, four deletions): names
+# that short and one edit apart are two names (Ella, Emma), longer ones a typo
+SHORT_NAME_VARIANTS = 5
 
 
 @dataclass(frozen=True)
@@ -94,5 +97,10 @@ def _twins(a: LinkRecord, b: LinkRecord, name_dice: float) -> bool:
         return False  # the same name, or a known short form of it
     if a.get("given_ph") is not None and a.get("given_ph") == b.get("given_ph"):
         return False  # one name spelt two ways (Aimee, Amy), not two children
+    near_a, near_b = a.multi.get("given_near"), b.multi.get("given_near")
+    if near_a and near_b and not near_a.isdisjoint(near_b):
+        # one edit apart: a typo in a longer name (Amarra, Amara), two names if short (Ella,
+        # Emma; twins' names are often chosen that close)
+        return min(len(near_a), len(near_b)) <= SHORT_NAME_VARIANTS
     x, y = a.encodings.get("given"), b.encodings.get("given")
     return x is None or y is None or dice(x, y) < name_dice

@@ -27,6 +27,7 @@ from stream_processors.resolve.records import LinkRecord
 from stream_processors.resolve.score import cannot_link
 
 SMOOTH = 1e-6
+PRIOR_PAIRS = 20.0  # the starting m's weight in EM, in matching pairs
 FLOOR_M, FLOOR_U = 1e-4, 1e-5  # never-seen levels get bounded, not infinite, weights
 Vector = tuple[str, ...]
 
@@ -97,9 +98,15 @@ def estimate_m(
     fixed: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, dict[str, float]], float]:
     """EM with u fixed: m per level (comparisons in ``fixed`` left out, neither used nor
-    estimated) and the share of matches among the pairs."""
+    estimated) and the share of matches among the pairs.
+
+    The starting model's m is a prior worth ``PRIOR_PAIRS`` matching pairs (a Dirichlet prior
+    with the start as its mean): a level few pairs reach keeps about the start's m instead of
+    jumping to the floor, which on a small data set made a near level weigh less than
+    disagreement."""
     comparisons = start.comparisons
     m = {c: {lv: mu[0] for lv, mu in levels.items()} for c, levels in start.probabilities.items()}
+    prior = {c: dict(levels) for c, levels in m.items()}
     share = 0.5
     for _ in range(iterations):
         weights = [_posterior(v, comparisons, m, u, share, fixed) for v in vectors]
@@ -109,6 +116,9 @@ def estimate_m(
             for i, level in enumerate(v):
                 if level != NULL:
                     counts[i][level] += w  # type: ignore[assignment]
+        for comparison, count in zip(comparisons, counts, strict=True):
+            for level, p in prior.get(comparison.name, {}).items():
+                count[level] += PRIOR_PAIRS * p  # type: ignore[assignment]
         estimated = _normalise(counts, comparisons)
         m = {**m, **{c: p for c, p in estimated.items() if c not in fixed}}
     return m, share
@@ -196,18 +206,20 @@ def term_frequencies(
 def ordered(
     probabilities: dict[str, dict[str, tuple[float, float]]], comparisons: Comparisons
 ) -> dict[str, dict[str, tuple[float, float]]]:
-    """No level weighs more than its comparison's first (exact) level: where one would, its m
-    is lowered to the exact level's weight."""
+    """No level weighs more than its comparison's first (exact) level, nor less than its last
+    (disagreement): where one would, its m is moved to that level's weight. A near level says
+    at most what agreement says, and at least what disagreement says (a date in the same year
+    is no more evidence against a match than a date in another)."""
     out = {}
     for comparison in comparisons:
         levels = dict(probabilities.get(comparison.name, {}))
         first = comparison.levels[0].name if comparison.levels else None
+        last = comparison.otherwise
         if first in levels:
-            m0, u0 = levels[first]
-            ceiling = m0 / u0
+            ceiling = levels[first][0] / levels[first][1]
+            floor = min(levels[last][0] / levels[last][1], ceiling) if last in levels else 0.0
             for name, (m, u) in levels.items():
-                if m / u > ceiling:
-                    levels[name] = (u * ceiling, u)
+                levels[name] = (u * min(max(m / u, floor), ceiling), u)
         out[comparison.name] = levels
     for name, levels in probabilities.items():
         out.setdefault(name, dict(levels))

@@ -80,3 +80,29 @@ def test_keys_past_the_cap_make_no_pairs(link: Make) -> None:
 def test_a_bad_rule_is_a_clear_error(spec: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         rule_from(spec)
+
+
+def test_lsh_bands_meet_similar_encodings_only(link: Make) -> None:
+    rule = [
+        rule_from(
+            {
+                "name": "a",
+                "on": [["fname"]],
+                "lsh": {"encoding": "address", "bands": 16, "bits": 20},
+            }
+        )
+    ]
+    home = link(address_line="12 Pinkerton Road, Kennington", postcode=None, given_names="A")
+    typo = link(address_line="12 Pinkerton Raod, Kennington", postcode=None, given_names="B")
+    other = link(address_line="3 Elm Close, Brixton", postcode=None, given_names="C")
+    assert _meet(home, typo, rule)
+    assert not _meet(home, other, rule)
+    assert len(keys_of(home, rule)) == 16  # one key per band
+    assert keys_of(link(address_line=None), rule) == ()
+
+
+def test_an_lsh_rule_with_bad_numbers_is_refused() -> None:
+    with pytest.raises(ValueError, match="bands and bits"):
+        rule_from(
+            {"name": "a", "on": [["fname"]], "lsh": {"encoding": "address", "bands": 0, "bits": 8}}
+        )

@@ -117,3 +117,41 @@ def test_a_date_of_birth_with_one_digit_typed_wrong_is_its_own_level(link: Make)
     assert _levels(base, link(date_of_birth=dt.date(2021, 4, 5)))["dob"] == "one_digit"
     assert _levels(base, link(date_of_birth=dt.date(2023, 4, 27)))["dob"] == "year_month"
     assert b"20230405" not in b"".join(base.multi["dob_near"])  # tokens, not digits
+
+
+def test_a_one_edit_typo_is_its_own_level(link: Make) -> None:
+    base = link(given_names="Amarachi", family_name="Okafor")
+    assert _levels(base, link(given_names="Amarahci", family_name="Okafor"))["given"] == "one_edit"
+    assert _levels(base, link(given_names="Amarachi", family_name="Okafro"))["family"] == "one_edit"
+    assert _levels(base, link(given_names="Chidi", family_name="Okafor"))["given"] == "else"
+
+
+def test_a_swap_with_a_typo_in_one_name_is_crossed(link: Make) -> None:
+    base = link(given_names="Amara", family_name="Okafor")
+    crossed = _levels(base, link(given_names="Okafor", family_name="Amarra"))
+    assert crossed["given"] == "crossed_with_family"
+    assert crossed["family"] == "crossed_with_given"
+    assert _levels(base, link(given_names="Okafor", family_name="Zed"))["given"] == "else"
+
+
+def test_postcode_and_address_together_say_more_than_the_postcode(link: Make) -> None:
+    home = link(address_line="12 Pinkerton Road", given_names="Zed")
+    same = _levels(home, link(address_line="12 Pinkerton Road"))
+    assert same["location"] == "postcode_address"
+    assert _levels(home, link(address_line="3 Elm Close"))["location"] == "postcode"
+    assert MODEL.weight("location", "postcode_address") > MODEL.weight("location", "postcode")
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "twins"),
+    [
+        ("Ella", "Emma", True),  # short names one edit apart: two names
+        ("Amara", "Zainab", True),  # clearly different names
+        ("Amara", "Amarra", False),  # a typo in a longer name
+        ("Christopher", "Christohper", False),  # a transposition
+        ("Elizabeth", "Liz", False),  # a short form
+    ],
+)
+def test_the_twins_rule_both_ways(link: Make, first: str, second: str, twins: bool) -> None:
+    a, b = link(given_names=first), link(given_names=second)
+    assert (cannot_link(a, b) == "twins") is twins
