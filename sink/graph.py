@@ -49,6 +49,7 @@ class StoredRecord:
     record_key: str
     record_version: int
     state: str
+    event_id: str = ""  # of the version stored: of two contents at one version, the larger wins
 
 
 async def lock_graph(conn: Conn) -> None:
@@ -58,11 +59,12 @@ async def lock_graph(conn: Conn) -> None:
 async def stored_versions(conn: Conn, keys: list[str]) -> dict[str, StoredRecord]:
     rows = await (
         await conn.execute(
-            "SELECT record_key, record_version, state FROM records WHERE record_key = ANY(%b)",
+            "SELECT record_key, record_version, state, event_id::text FROM records"
+            " WHERE record_key = ANY(%b)",
             (keys,),
         )
     ).fetchall()
-    return {r[0]: StoredRecord(r[0], r[1], r[2]) for r in rows}
+    return {r[0]: StoredRecord(r[0], r[1], r[2], r[3]) for r in rows}
 
 
 async def upsert_records(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
@@ -78,7 +80,8 @@ async def upsert_records(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
               state = EXCLUDED.state, consent = EXCLUDED.consent, event_id = EXCLUDED.event_id,
               event_time = EXCLUDED.event_time, payload = EXCLUDED.payload,
               area = EXCLUDED.area, updated_at = now()
-            WHERE records.record_version < EXCLUDED.record_version
+            WHERE (records.record_version, records.event_id::text)
+                  < (EXCLUDED.record_version, EXCLUDED.event_id::text)
               AND records.record_version < %s""",
             [(*row, FINAL_VERSION) for row in rows],  # a tombstone's version: nothing revives it
         )
@@ -108,6 +111,35 @@ async def replace_block_keys(conn: Conn, keys: list[str], tokens: list[tuple[byt
     await conn.execute("DELETE FROM block_keys WHERE record_key = ANY(%b)", (keys,))
     if tokens:
         await copy_rows(conn, "block_keys", ("token", "record_key"), dict.fromkeys(tokens))
+
+
+async def block_tokens_of(conn: Conn, keys: list[str]) -> list[bytes]:
+    """The blocking keys the records ``keys`` hold now (with repeats: one per record)."""
+    rows = await (
+        await conn.execute("SELECT token FROM block_keys WHERE record_key = ANY(%b)", (keys,))
+    ).fetchall()
+    return [bytes(r[0]) for r in rows]
+
+
+async def block_sizes(conn: Conn, tokens: list[bytes]) -> dict[bytes, int]:
+    """How many records hold each of ``tokens`` (absent: none)."""
+    rows = await (
+        await conn.execute(
+            "SELECT token, count(*) FROM block_keys WHERE token = ANY(%b) GROUP BY token",
+            (tokens,),
+        )
+    ).fetchall()
+    return {bytes(r[0]): int(r[1]) for r in rows}
+
+
+async def holders(conn: Conn, tokens: list[bytes]) -> list[str]:
+    """The records holding any of ``tokens``."""
+    rows = await (
+        await conn.execute(
+            "SELECT DISTINCT record_key FROM block_keys WHERE token = ANY(%b)", (tokens,)
+        )
+    ).fetchall()
+    return sorted(r[0] for r in rows)
 
 
 async def candidates(conn: Conn, tokens: list[bytes], cap: int) -> dict[bytes, list[str]]:

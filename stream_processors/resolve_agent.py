@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import Any, cast
@@ -37,7 +38,7 @@ from stream_processors.outbox import publish_pending
 from stream_processors.output import BatchProducer
 from stream_processors.pseudonymise.checks import source_problem
 from stream_processors.resolve.batch import Incoming, recluster, score_changed, sort_batch
-from stream_processors.resolve.blocking import keys_of
+from stream_processors.resolve.blocking import crossed_cap, keys_of
 from stream_processors.resolve.cache import RecordCache
 from stream_processors.resolve.cluster import Assignment
 from stream_processors.resolve.model import Model, load_model
@@ -167,8 +168,8 @@ class Resolver:
         linked = {k: from_pseudo(r) for k, r in active.items()}
         for key, record in linked.items():
             self._cache.put(key, active[key]["record_version"], record)
-        await self._index_and_score(conn, changed, linked)
-        assignment = await self._recluster(conn, changed)
+        redo = await self._index_and_score(conn, changed, linked)
+        assignment = await self._recluster(conn, sorted(set(changed) | set(redo)))
         suppressed = [k for k in applied if k not in active]  # opted out (or out) at this version
         await self._activity(
             conn, incoming, active, set(stored), withdrawn + retracted + suppressed
@@ -177,13 +178,25 @@ class Resolver:
 
     async def _index_and_score(
         self, conn: graph.Conn, changed: list[str], linked: dict[str, LinkRecord]
-    ) -> None:
+    ) -> list[str]:
+        """Index and score the changed records, and redo the records of any blocking key that
+        crossed the cap (``blocking.crossed_cap``); returns the redone records' keys."""
+        cap = self.settings.processor.block_cap
         keys = {k: keys_of(r, self.model.blocking) for k, r in linked.items()}
+        old = await graph.block_tokens_of(conn, changed)
+        added = Counter(t for ts in keys.values() for t in ts)
+        before = await graph.block_sizes(conn, sorted(set(old) | set(added)))
         await graph.replace_block_keys(
             conn, changed, [(t, k) for k, ts in keys.items() for t in ts]
         )
-        tokens = sorted({t for ts in keys.values() for t in ts})
-        shared = await graph.candidates(conn, tokens, self.settings.processor.block_cap)
+        moved = crossed_cap(before, Counter(old), added, cap)
+        redo = sorted(set(await graph.holders(conn, moved)) - set(changed)) if moved else []
+        scored = dict(linked)
+        scored.update(await self.load(conn, redo))
+        keys.update(
+            {k: keys_of(r, self.model.blocking) for k, r in scored.items() if k not in keys}
+        )
+        shared = await graph.candidates(conn, sorted({t for ts in keys.values() for t in ts}), cap)
         pairs = [
             (k, other)
             for k, ts in keys.items()
@@ -191,11 +204,11 @@ class Resolver:
             for other in shared.get(t, ())
             if other != k
         ]
-        others = {o for _, o in pairs} - set(linked)
-        pool = dict(linked)
-        pool.update(await self.load(conn, others))
-        edges = score_changed(linked, pool, pairs, self.model)
-        await graph.replace_edges(conn, changed, edges, self.model.version)
+        pool = dict(scored)
+        pool.update(await self.load(conn, {o for _, o in pairs} - set(scored)))
+        edges = score_changed(scored, pool, pairs, self.model)
+        await graph.replace_edges(conn, changed + redo, edges, self.model.version)
+        return redo
 
     async def _recluster(self, conn: graph.Conn, changed: list[str]) -> Assignment:
         keys = await graph.component(conn, changed)
@@ -272,14 +285,17 @@ def newer_versions(
     persons: dict[str, dict[str, Any]], stored: dict[str, graph.StoredRecord]
 ) -> dict[str, dict[str, Any]]:
     """The records of the batch that replace what is stored: a newer version of a record that
-    is not a tombstone (withdrawn or retracted: ``FINAL_VERSION``, which no version passes)."""
+    is not a tombstone (withdrawn or retracted: ``FINAL_VERSION``, which no version passes).
+    Two contents at one version are ordered by event id, as within a batch (``sort_batch``),
+    so whichever arrives first, the same one is kept."""
     return {
         k: r
         for k, r in persons.items()
         if k not in stored
         or (
             stored[k].record_version < FINAL_VERSION
-            and r["record_version"] > stored[k].record_version
+            and (r["record_version"], str(r["envelope"]["event_id"]))
+            > (stored[k].record_version, stored[k].event_id)
         )
     }
 

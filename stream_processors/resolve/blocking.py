@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -148,6 +148,22 @@ def blocks(records: Sequence[LinkRecord], rules: Sequence[BlockingRule]) -> dict
         for key in keys_of(record, rules):
             groups[key].append(i)
     return groups
+
+
+def crossed_cap(
+    before: dict[bytes, int], removed: Counter[bytes], added: Counter[bytes], cap: int
+) -> list[bytes]:
+    """Keys whose block crosses the cap either way when ``removed`` holders leave and ``added``
+    ones join: every holder of such a key must be scored again (a redo), since pairs through it
+    now are, or are no longer, candidates. Without this the first ``cap`` records to arrive
+    would keep pairs that a batch run over the same records never makes."""
+    moved = []
+    for key in sorted(set(removed) | set(added)):
+        then = before.get(key, 0)
+        now = then - removed.get(key, 0) + added.get(key, 0)
+        if (then <= cap) != (now <= cap):
+            moved.append(key)
+    return moved
 
 
 def candidate_pairs(

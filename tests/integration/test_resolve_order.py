@@ -1,12 +1,15 @@
 """Sequence neutrality on real PostgreSQL: the same pseudonymised records in several orders, in
 different batch sizes and replayed with duplicates, give exactly the same partition into persons
-as one batch over everything."""
+as one batch over everything: also with a block cap small enough that many blocking keys cross
+it (and drop back under it as records are withdrawn), and with records sent twice at one
+version with different content."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import random
+import uuid
 from collections import defaultdict
 from typing import Any
 
@@ -16,6 +19,7 @@ import pytest
 from earlylink.settings import Settings
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
+from schemas.models import Event, PersonRecord
 from schemas.wire import encode
 from stream_processors.messages import RawMessage
 from stream_processors.pseudonymise.bloom import Encoder
@@ -27,14 +31,32 @@ from stream_processors.resolve_agent import Resolver
 Partition = frozenset[frozenset[str]]
 
 
+def _same_version_twin(event: PersonRecord, i: int) -> PersonRecord:
+    """The record again at the same version, with other content and another event id (a
+    source re-sending a corrected record without bumping its version)."""
+    return event.model_copy(
+        update={
+            "envelope": event.envelope.model_copy(update={"event_id": uuid.UUID(int=i + 1)}),
+            "given_names": f"{event.given_names or ''}x",
+            "postcode": None,
+        }
+    )
+
+
 @pytest.fixture(scope="module")
 def pseudonymised() -> list[bytes]:
-    """A small borough's events as the pseudonymiser forwards them."""
+    """A small borough's events as the pseudonymiser forwards them, with every 25th person
+    record also sent again at the same version with different content."""
     ring = Keyring({1: b"s" * 32}, 1)
     stage = Pseudonymiser(catalogue(), ring, Encoder(ring))
     now = dt.datetime.now(dt.UTC)
-    out = []
+    events: list[Event] = []
     for i, event in enumerate(BoroughGenerator(400, 5).events()):
+        events.append(event)
+        if isinstance(event, PersonRecord) and i % 25 == 0:
+            events.append(_same_version_twin(event, i))
+    out = []
+    for i, event in enumerate(events):
         data = encode(
             catalogue().get(event.EVENT_TYPE, event.envelope.schema_version), event.to_avro()
         )
@@ -76,8 +98,16 @@ def _activity(settings: Settings) -> tuple[Any, ...]:
     return frozenset(relations), counts
 
 
-def test_partition_does_not_depend_on_order(pseudonymised: list[bytes], isolated: Any) -> None:
-    first = isolated()
+def _capped(settings: Settings, cap: int) -> Settings:
+    settings.processor = settings.processor.model_copy(update={"block_cap": cap})
+    return settings
+
+
+@pytest.mark.parametrize("cap", [100, 3], ids=["default cap", "keys beyond a cap of 3"])
+def test_partition_does_not_depend_on_order(
+    pseudonymised: list[bytes], isolated: Any, cap: int
+) -> None:
+    first = _capped(isolated(), cap)
     everything = asyncio.run(_resolve(first, pseudonymised, len(pseudonymised)))
     activity = _activity(first)
     assert len(everything) > 150
@@ -94,7 +124,7 @@ def test_partition_does_not_depend_on_order(pseudonymised: list[bytes], isolated
         rng.shuffle(replayed)
         orders[f"shuffled {seed} with duplicates, batches of 33"] = (replayed, 33)
     for name, (messages, batch) in orders.items():
-        settings = isolated()
+        settings = _capped(isolated(), cap)
         got = asyncio.run(_resolve(settings, messages, batch))
         assert got == everything, name
         assert _activity(settings) == activity, name

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from schemas.models import Role
-from stream_processors.resolve.blocking import candidate_pairs, keys_of, rule_from
+from stream_processors.resolve.blocking import candidate_pairs, crossed_cap, keys_of, rule_from
 from stream_processors.resolve.model import load_model
 from stream_processors.resolve.records import LinkRecord
 
@@ -106,3 +107,13 @@ def test_an_lsh_rule_with_bad_numbers_is_refused() -> None:
         rule_from(
             {"name": "a", "on": [["fname"]], "lsh": {"encoding": "address", "bands": 0, "bits": 8}}
         )
+
+
+def test_keys_that_cross_the_cap_either_way_are_redone() -> None:
+    a, b, c = b"a", b"b", b"c"
+    before = {a: 3, b: 4, c: 2}
+    # a: 3 -> 4 (over a cap of 3); b: 4 -> 3 (back under); c: 2 -> 3 (still within)
+    removed, added = Counter({b: 1}), Counter({a: 1, c: 1})
+    assert crossed_cap(before, removed, added, cap=3) == [a, b]
+    assert crossed_cap(before, Counter({a: 1}), Counter({a: 1}), cap=3) == []  # same holders
+    assert crossed_cap({}, Counter(), Counter({a: 4}), cap=3) == [a]  # a new key, born too big
