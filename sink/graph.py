@@ -121,15 +121,21 @@ async def block_tokens_of(conn: Conn, keys: list[str]) -> list[bytes]:
     return [bytes(r[0]) for r in rows]
 
 
-async def block_sizes(conn: Conn, tokens: list[bytes]) -> dict[bytes, int]:
-    """How many records hold each of ``tokens`` (absent: none)."""
+async def blocks(
+    conn: Conn, tokens: list[bytes], cap: int
+) -> dict[bytes, tuple[int, list[str] | None]]:
+    """Each token's number of holders, and the holders themselves where they are ``cap`` or
+    fewer (a bigger block is skipped: its members are not fetched)."""
     rows = await (
         await conn.execute(
-            "SELECT token, count(*) FROM block_keys WHERE token = ANY(%b) GROUP BY token",
-            (tokens,),
+            """
+        SELECT token, count(*),
+               CASE WHEN count(*) <= %s THEN array_agg(record_key ORDER BY record_key) END
+        FROM block_keys WHERE token = ANY(%b) GROUP BY token""",
+            (cap, tokens),
         )
     ).fetchall()
-    return {bytes(r[0]): int(r[1]) for r in rows}
+    return {bytes(r[0]): (int(r[1]), list(r[2]) if r[2] is not None else None) for r in rows}
 
 
 async def holders(conn: Conn, tokens: list[bytes]) -> list[str]:
@@ -140,19 +146,6 @@ async def holders(conn: Conn, tokens: list[bytes]) -> list[str]:
         )
     ).fetchall()
     return sorted(r[0] for r in rows)
-
-
-async def candidates(conn: Conn, tokens: list[bytes], cap: int) -> dict[bytes, list[str]]:
-    """Records sharing each token; tokens shared by more than ``cap`` records are skipped."""
-    rows = await (
-        await conn.execute(
-            """
-        SELECT token, array_agg(record_key ORDER BY record_key) FROM block_keys
-        WHERE token = ANY(%b) GROUP BY token HAVING count(*) <= %s""",
-            (tokens, cap),
-        )
-    ).fetchall()
-    return {bytes(r[0]): list(r[1]) for r in rows}
 
 
 ACTIVE_AMONG = (

@@ -184,24 +184,24 @@ class Resolver:
         cap = self.settings.processor.block_cap
         keys = {k: keys_of(r, self.model.blocking) for k, r in linked.items()}
         old = await graph.block_tokens_of(conn, changed)
-        added = Counter(t for ts in keys.values() for t in ts)
-        before = await graph.block_sizes(conn, sorted(set(old) | set(added)))
         await graph.replace_block_keys(
             conn, changed, [(t, k) for k, ts in keys.items() for t in ts]
         )
-        moved = crossed_cap(before, Counter(old), added, cap)
+        added = Counter(t for ts in keys.values() for t in ts)
+        found = await graph.blocks(conn, sorted(set(old) | set(added)), cap)
+        sizes = {t: n for t, (n, _) in found.items()}
+        moved = crossed_cap(sizes, Counter(old), added, cap)
         redo = sorted(set(await graph.holders(conn, moved)) - set(changed)) if moved else []
         scored = dict(linked)
-        scored.update(await self.load(conn, redo))
-        keys.update(
-            {k: keys_of(r, self.model.blocking) for k, r in scored.items() if k not in keys}
-        )
-        shared = await graph.candidates(conn, sorted({t for ts in keys.values() for t in ts}), cap)
+        if redo:
+            scored.update(await self.load(conn, redo))
+            keys.update({k: keys_of(r, self.model.blocking) for k, r in scored.items()})
+            found = await graph.blocks(conn, sorted({t for ts in keys.values() for t in ts}), cap)
         pairs = [
             (k, other)
             for k, ts in keys.items()
             for t in ts
-            for other in shared.get(t, ())
+            for other in found.get(t, (0, None))[1] or ()
             if other != k
         ]
         pool = dict(scored)

@@ -18,13 +18,13 @@ processors.resolve_agent``), so the pairs scored never depend on the order recor
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import random
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from hashlib import blake2b
 from typing import Any
 
 from stream_processors.pseudonymise.bloom import FOLDED_BYTES
@@ -57,14 +57,19 @@ class Lsh:
         width = FOLDED_BYTES * 8
         return tuple(tuple(sorted(rng.sample(range(width), self.bits))) for _ in range(self.bands))
 
+    @cached_property
+    def _masks(self) -> tuple[int, ...]:
+        return tuple(sum(1 << p for p in ps) for ps in self.positions)
+
     def bands_of(self, record: LinkRecord) -> list[bytes]:
+        """One value per band: the band's number and the encoding's bits at its positions."""
         encoded = record.encodings.get(self.encoding)
         if encoded is None:
             return []
         value = int.from_bytes(encoded, "little")
         return [
-            bytes([band]) + sum(((value >> p) & 1) << i for i, p in enumerate(ps)).to_bytes(8)
-            for band, ps in enumerate(self.positions)
+            bytes([band]) + (value & mask).to_bytes(FOLDED_BYTES, "little")
+            for band, mask in enumerate(self._masks)
         ]
 
 
@@ -77,6 +82,14 @@ class BlockingRule:
     lsh: Lsh | None = None
     roles: frozenset[str] = frozenset()  # only records of these roles (empty: every record)
     spec: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @cached_property
+    def prefixes(self) -> dict[bool, bytes]:
+        """What every key of the rule starts with, for adults (False) and children (True)."""
+        return {
+            child: f"earlylink-block|{self.name}|{'child' if child else 'adult'}|".encode()
+            for child in (False, True)
+        }
 
     def values(self, record: LinkRecord) -> Iterator[tuple[bytes, ...]]:
         """The token combinations this rule keys the record by."""
@@ -124,21 +137,28 @@ def rule_from(spec: dict[str, Any]) -> BlockingRule:
     )
 
 
-def _digest(rule: str, child: bool, values: tuple[bytes, ...]) -> bytes:
-    h = hashlib.blake2b(digest_size=16, person=b"earlylink-block")
-    h.update(f"{rule}|{'child' if child else 'adult'}".encode())
+def _digest(prefix: bytes, values: tuple[bytes, ...]) -> bytes:
+    """A key: the rule and role (``prefix``) and the values, each after its length (values are
+    at most 65 bytes: tokens, or an LSH band), so no two lists of values join the same."""
+    data = [prefix]
     for value in values:
-        h.update(len(value).to_bytes(2, "big") + value)
-    return h.digest()
+        data.append(_LENGTHS[len(value)])
+        data.append(value)
+    return blake2b(b"".join(data), digest_size=16).digest()
+
+
+_LENGTHS = [bytes([n]) for n in range(256)]
 
 
 def keys_of(record: LinkRecord, rules: Sequence[BlockingRule]) -> tuple[bytes, ...]:
     """The record's blocking keys under ``rules``, sorted, without repeats."""
-    return tuple(
-        sorted(
-            {_digest(rule.name, record.is_child, v) for rule in rules for v in rule.values(record)}
-        )
-    )
+    child = record.is_child
+    found = set()
+    for rule in rules:
+        prefix = rule.prefixes[child]
+        for values in rule.values(record):
+            found.add(_digest(prefix, values))
+    return tuple(sorted(found))
 
 
 def blocks(records: Sequence[LinkRecord], rules: Sequence[BlockingRule]) -> dict[bytes, list[int]]:
@@ -151,16 +171,17 @@ def blocks(records: Sequence[LinkRecord], rules: Sequence[BlockingRule]) -> dict
 
 
 def crossed_cap(
-    before: dict[bytes, int], removed: Counter[bytes], added: Counter[bytes], cap: int
+    after: dict[bytes, int], removed: Counter[bytes], added: Counter[bytes], cap: int
 ) -> list[bytes]:
-    """Keys whose block crosses the cap either way when ``removed`` holders leave and ``added``
-    ones join: every holder of such a key must be scored again (a redo), since pairs through it
-    now are, or are no longer, candidates. Without this the first ``cap`` records to arrive
-    would keep pairs that a batch run over the same records never makes."""
+    """Keys whose block crossed the cap either way when ``removed`` holders left and ``added``
+    ones joined (``after``: the sizes now): every holder of such a key must be scored again (a
+    redo), since pairs through it now are, or are no longer, candidates. Without this the
+    first ``cap`` records to arrive would keep pairs a batch run over the same records never
+    makes."""
     moved = []
     for key in sorted(set(removed) | set(added)):
-        then = before.get(key, 0)
-        now = then - removed.get(key, 0) + added.get(key, 0)
+        now = after.get(key, 0)
+        then = now + removed.get(key, 0) - added.get(key, 0)
         if (then <= cap) != (now <= cap):
             moved.append(key)
     return moved

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from stream_processors import shared_ids as idkinds
@@ -164,7 +165,12 @@ class Comparison:
         return self.otherwise
 
     def tf_kind(self, level: str) -> str | None:
-        return next((lv.tf for lv in self.levels if lv.name == level), None)
+        return self._tf.get(level)
+
+    @cached_property
+    def _tf(self) -> dict[str, str]:
+        """Level -> the token kind it adjusts by (asked for every scored pair)."""
+        return {lv.name: lv.tf for lv in self.levels if lv.tf}
 
 
 def both(*kinds: str, encodings: tuple[str, ...] = ()) -> Predicate:

@@ -69,16 +69,25 @@ class Model:
             return None
         return max(held if held is not None else 1 / total, self.tf_min_u)
 
+    @cached_property
+    def _weights(self) -> dict[tuple[str, str], tuple[float, str | None]]:
+        """(comparison, level) -> (log2(m / u), the kind it adjusts by): asked per scored pair."""
+        out: dict[tuple[str, str], tuple[float, str | None]] = {}
+        for comparison, levels in self.probabilities.items():
+            held = self._by_name.get(comparison)
+            for level, (m, u) in levels.items():
+                out[(comparison, level)] = (math.log2(m / u), held.tf_kind(level) if held else None)
+        return out
+
     def weight(self, comparison: str, level: str, token: bytes | None = None) -> float:
         if level == "null":
             return 0.0
-        m, u = self.probabilities[comparison][level]
-        kind = self._by_name[comparison].tf_kind(level) if comparison in self._by_name else None
+        plain, kind = self._weights[(comparison, level)]
         if kind is not None and token is not None:
             freq = self.frequency(kind, token)
             if freq is not None:
-                u = freq
-        return math.log2(m / u)
+                return math.log2(self.probabilities[comparison][level][0] / freq)
+        return plain
 
     def to_json(self) -> dict[str, Any]:
         return {

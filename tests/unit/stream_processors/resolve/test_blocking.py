@@ -111,9 +111,10 @@ def test_an_lsh_rule_with_bad_numbers_is_refused() -> None:
 
 def test_keys_that_cross_the_cap_either_way_are_redone() -> None:
     a, b, c = b"a", b"b", b"c"
-    before = {a: 3, b: 4, c: 2}
+    after = {a: 4, b: 3, c: 3}
     # a: 3 -> 4 (over a cap of 3); b: 4 -> 3 (back under); c: 2 -> 3 (still within)
     removed, added = Counter({b: 1}), Counter({a: 1, c: 1})
-    assert crossed_cap(before, removed, added, cap=3) == [a, b]
-    assert crossed_cap(before, Counter({a: 1}), Counter({a: 1}), cap=3) == []  # same holders
-    assert crossed_cap({}, Counter(), Counter({a: 4}), cap=3) == [a]  # a new key, born too big
+    assert crossed_cap(after, removed, added, cap=3) == [a, b]
+    assert crossed_cap(after, Counter({a: 1}), Counter({a: 1}), cap=3) == []  # same holders
+    assert crossed_cap({a: 4}, Counter(), Counter({a: 4}), cap=3) == [a]  # born too big
+    assert crossed_cap({}, Counter({a: 4}), Counter(), cap=3) == [a]  # all four left
