@@ -7,7 +7,7 @@ source record ids), then joined to the graph's memberships.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -17,9 +17,14 @@ from earlylink.settings import Settings
 from producers.synthetic.timeline import TruthRow
 from producers.synthetic.truth import read_truth
 from schemas.catalogue import catalogue
+from schemas.wire import decode
+from sink.graph import active_payloads
 from stream_processors.pseudonymise.bloom import Encoder
 from stream_processors.pseudonymise.stage import Pseudonymiser
+from stream_processors.resolve.diagnose import Miss, misses
 from stream_processors.resolve.evaluate import Quality, pairs_together, pairwise
+from stream_processors.resolve.model import load_model
+from stream_processors.resolve.records import from_pseudo
 
 EXCLUDED = ("opted_out", "withdrew_consent", "retracted")
 
@@ -31,6 +36,7 @@ class Evaluation:
     twins_merged: tuple[int, int]
     renamed_babies_linked: tuple[int, int]
     families_recovered: tuple[int, int]
+    predicted: dict[str, str] = field(default_factory=dict)  # record key -> predicted person
 
     def rows(self) -> list[tuple[str, str]]:
         def share(x: tuple[int, int]) -> str:
@@ -91,6 +97,20 @@ def evaluate(settings: Settings, truth_path: Path) -> Evaluation:
         pairs_together(twin_pairs, predicted),
         pairs_together(baby_pairs, predicted),
         mothers,
+        predicted,
+    )
+
+
+def explain_misses(settings: Settings, evaluation: Evaluation) -> list[Miss]:
+    """Every wrong pair of the evaluation with its cause (``resolve.diagnose``), scored by the
+    configured model on the graph's active records: keys, levels and weights, never a value."""
+    records = [
+        from_pseudo(decode(p, catalogue()).record)
+        for p in active_payloads(settings.database_dsn, 10_000_000)
+    ]
+    model = load_model(settings.processor.model_path)
+    return misses(
+        records, evaluation.truth, evaluation.predicted, model, settings.processor.block_cap
     )
 
 

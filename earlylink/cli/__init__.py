@@ -93,18 +93,43 @@ def demo(
 @app.command()
 def evaluate(
     truth: Annotated[Path, typer.Argument(help="truth.csv from `produce synthetic`.", exists=True)],
+    misses: Annotated[
+        int,
+        typer.Option(
+            help="Also list this many wrong pairs with their cause (never blocked, below the"
+            " threshold, kept apart by a constraint, clustering) and the pair's levels and"
+            " weights: record keys, levels and weights only, never a value."
+        ),
+    ] = 0,
 ) -> None:
     """Linkage quality of the identity graph against a synthetic borough's ground truth."""
     from rich.console import Console
     from rich.table import Table
 
     from earlylink.evaluation import evaluate as run
+    from earlylink.evaluation import explain_misses
     from earlylink.settings import get_settings
+    from stream_processors.resolve.diagnose import by_cause
 
+    settings = get_settings()
+    console = Console()
+    result = run(settings, truth)
     table = Table(title="linkage quality against ground truth", show_header=False)
-    for label, value in run(get_settings(), truth).rows():
+    for label, value in result.rows():
         table.add_row(label, value)
-    Console().print(table)
+    console.print(table)
+    if misses <= 0:
+        return
+    with console.status("scoring the wrong pairs..."):
+        found = explain_misses(settings, result)
+    causes = Table(title="wrong pairs by cause")
+    for column in ("kind", "cause", "pairs"):
+        causes.add_column(column)
+    for kind, cause, n in by_cause(found):
+        causes.add_row(kind, cause, f"{n:,}")
+    console.print(causes)
+    for miss in found[:misses]:
+        console.print(miss.describe(), highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -3,13 +3,14 @@ resolved; then linkage quality against the ground truth and the nothing-lost acc
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from earlylink.evaluation import evaluate
+from earlylink.evaluation import evaluate, explain_misses
 from earlylink.settings import PseudonymisationSettings, Settings
 from producers.synthetic.publish import publish_borough
 from producers.synthetic.timeline import BoroughGenerator
@@ -50,6 +51,14 @@ def test_borough_end_to_end(
     found, mothers = quality.families_recovered
     assert mothers > 0 and found / mothers >= 0.95
 
+    # every missed pair explained, and the explanations name no value
+    wrong = explain_misses(keyed, quality)
+    sizes = Counter(quality.truth.values())
+    true_pairs = sum(n * (n - 1) // 2 for n in sizes.values())
+    missed = sum(1 for m in wrong if m.kind == "false_negative")
+    assert missed == round(true_pairs * (1 - quality.quality.recall))
+    explained = " ".join(m.describe() for m in wrong)
+
     # no identifier and no secret in the logs of the whole run
     logs = Path(pseudo.log_path).read_text(errors="replace")
     logs += Path(resolve.log_path).read_text(errors="replace")
@@ -58,6 +67,7 @@ def test_borough_end_to_end(
     assert len(identifiers) > 1000
     leaked = [value for value in identifiers if value in logs]
     assert leaked == [], f"{len(leaked)} identifiers in the processor logs"
+    assert not [value for value in identifiers if value in explained]
     assert TEST_SECRET not in logs
 
 
