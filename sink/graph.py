@@ -113,6 +113,33 @@ async def replace_block_keys(conn: Conn, keys: list[str], tokens: list[tuple[byt
         await copy_rows(conn, "block_keys", ("token", "record_key"), dict.fromkeys(tokens))
 
 
+async def state(conn: Conn, name: str) -> str | None:
+    row = await (
+        await conn.execute("SELECT value FROM resolver_state WHERE name = %s", (name,))
+    ).fetchone()
+    return str(row[0]) if row else None
+
+
+async def set_state(conn: Conn, name: str, value: str) -> None:
+    await conn.execute(
+        "INSERT INTO resolver_state (name, value) VALUES (%s, %s) ON CONFLICT (name)"
+        " DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
+        (name, value),
+    )
+
+
+async def active_after(conn: Conn, after: str, limit: int) -> list[tuple[str, int, bytes]]:
+    """Up to ``limit`` active records with a key after ``after``: (key, version, payload)."""
+    rows = await (
+        await conn.execute(
+            "SELECT record_key, record_version, payload FROM records WHERE state = 'ACTIVE'"
+            " AND payload IS NOT NULL AND record_key > %s ORDER BY record_key LIMIT %s",
+            (after, limit),
+        )
+    ).fetchall()
+    return [(r[0], int(r[1]), bytes(r[2])) for r in rows]
+
+
 async def block_tokens_of(conn: Conn, keys: list[str]) -> list[bytes]:
     """The blocking keys the records ``keys`` hold now (with repeats: one per record)."""
     rows = await (

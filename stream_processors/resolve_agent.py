@@ -46,6 +46,7 @@ from stream_processors.resolve.records import LinkRecord, from_pseudo
 
 log = logging.getLogger(__name__)
 PSEUDO_TYPES = ("PseudoRecord", "PseudoActivity")
+BLOCKING_STATE = "blocking_rules"
 
 
 class Resolver:
@@ -58,6 +59,33 @@ class Resolver:
         self.group = f"{settings.kafka.topic_prefix}-resolve"
         self._cache = RecordCache(settings.processor.record_cache)
         self.codec = codec_for(settings)
+        self._index_current = False  # the stored blocking index checked against the rules
+
+    async def reindex_if_stale(self, conn: graph.Conn, chunk: int = 5_000) -> int:
+        """Rebuild every active record's blocking keys when the stored index was built with
+        other rules (or, before format 2, by the pseudonymiser): otherwise new records would
+        never meet stored ones. Under the graph lock, in the caller's transaction; returns the
+        records re-indexed. Edges stay as scored (re-scoring them is a relink)."""
+        wanted = self.model.blocking_version
+        if await graph.state(conn, BLOCKING_STATE) == wanted:
+            self._index_current = True
+            return 0
+        done, after = 0, ""
+        while rows := await graph.active_after(conn, after, chunk):
+            records = {k: self.link_record(p) for k, _, p in rows}
+            for key, version, _ in rows:
+                self._cache.put(key, version, records[key])
+            await graph.replace_block_keys(
+                conn,
+                list(records),
+                [(t, k) for k, r in records.items() for t in keys_of(r, self.model.blocking)],
+            )
+            done, after = done + len(rows), rows[-1][0]
+        await graph.set_state(conn, BLOCKING_STATE, wanted)
+        if done:
+            log.warning("blocking index rebuilt for %d records (rules %s)", done, wanted)
+        self._index_current = True
+        return done
 
     def decode_all(self, batch: Sequence[RawMessage]) -> Incoming:
         decoded = []
@@ -141,6 +169,8 @@ class Resolver:
         if incoming is None:
             incoming = self.decode_all(batch)
         await graph.lock_graph(conn)
+        if not self._index_current:
+            await self.reindex_if_stale(conn)
         if incoming.undecodable:
             values = {(m.topic, m.partition, m.offset): m for m in batch}
             await graph.quarantine(

@@ -51,6 +51,13 @@ class Model:
     def prior_weight(self) -> float:
         return math.log2(self.prior / (1 - self.prior))
 
+    @cached_property
+    def blocking_version(self) -> str:
+        """A hash of the blocking rules (and of how keys are made from them): the stored
+        blocking index must have been built with the same, or be rebuilt."""
+        rules = json.dumps([r.spec for r in self.blocking], sort_keys=True)
+        return hashlib.sha256(f"keys-v1|{rules}".encode()).hexdigest()[:12]
+
     @property
     def twin_name_dice(self) -> float:
         """Given names less similar than this are two names (twins), not one with a typo."""

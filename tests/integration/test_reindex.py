@@ -1,0 +1,76 @@
+"""A blocking index built with other rules (or by an older release's pseudonymiser) is rebuilt
+before the resolver's first batch, so new records still meet the stored ones."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+import psycopg
+
+from earlylink.settings import Settings
+from producers.synthetic.timeline import BoroughGenerator
+from schemas.catalogue import catalogue
+from schemas.wire import encode
+from stream_processors.messages import RawMessage
+from stream_processors.pseudonymise.bloom import Encoder
+from stream_processors.pseudonymise.keys import Keyring
+from stream_processors.pseudonymise.stage import Pseudonymiser
+from stream_processors.resolve.model import load_model
+from stream_processors.resolve_agent import BLOCKING_STATE, Resolver
+
+Partition = frozenset[frozenset[str]]
+
+
+def _messages() -> list[bytes]:
+    ring = Keyring({1: b"i" * 32}, 1)
+    stage = Pseudonymiser(catalogue(), ring, Encoder(ring))
+    now = dt.datetime.now(dt.UTC)
+    out = []
+    for i, event in enumerate(BoroughGenerator(150, 9).events()):
+        version = catalogue().get(event.EVENT_TYPE, event.envelope.schema_version)
+        result = stage.process(RawMessage("raw", 0, i, encode(version, event.to_avro())), now)
+        if result.value is not None:
+            out.append(result.value)
+    return out
+
+
+async def _resolve(settings: Settings, messages: list[bytes], offset: int = 0) -> int:
+    resolver = Resolver(settings, catalogue(), load_model())
+    async with await psycopg.AsyncConnection.connect(settings.database_dsn) as conn:
+        chunk = [RawMessage("p", 0, offset + i, v) for i, v in enumerate(messages)]
+        async with conn.transaction():
+            await resolver.apply(conn, chunk)
+            return await resolver.reindex_if_stale(conn)  # already current: nothing to do
+
+
+def _partition(settings: Settings) -> Partition:
+    with psycopg.connect(settings.database_dsn) as conn:
+        rows = conn.execute("SELECT person_id, record_key FROM memberships").fetchall()
+    persons: dict[str, set[str]] = defaultdict(set)
+    for person, key in rows:
+        persons[person].add(key)
+    return frozenset(frozenset(m) for m in persons.values())
+
+
+def test_a_stale_blocking_index_is_rebuilt_before_the_first_batch(isolated: Any) -> None:
+    messages = _messages()
+    half = len(messages) // 2
+    reference = isolated()
+    asyncio.run(_resolve(reference, messages))
+    settings = isolated()
+    asyncio.run(_resolve(settings, messages[:half]))
+    with psycopg.connect(settings.database_dsn) as conn:  # as an older release left it
+        stored = conn.execute("SELECT count(*) FROM block_keys").fetchone()
+        assert stored is not None and stored[0] > 1000
+        conn.execute("UPDATE block_keys SET token = sha256(token || 'old'::bytea)")
+        conn.execute("UPDATE resolver_state SET value = 'old' WHERE name = %s", (BLOCKING_STATE,))
+    assert asyncio.run(_resolve(settings, messages[half:], half)) == 0
+    assert _partition(settings) == _partition(reference)
+    with psycopg.connect(settings.database_dsn) as conn:
+        state = conn.execute(
+            "SELECT value FROM resolver_state WHERE name = %s", (BLOCKING_STATE,)
+        ).fetchone()
+    assert state == (load_model().blocking_version,)
