@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import itertools
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.linkage_quality import true_pairs
 from earlylink.evaluation import EXCLUDED
 from earlylink.settings import LinkageSettings
 from producers.extract import load_mapping, map_row, rows_of
@@ -33,13 +33,12 @@ from stream_processors.pseudonymise.bloom import Encoder
 from stream_processors.pseudonymise.keys import Keyring
 from stream_processors.pseudonymise.rules import rules_from
 from stream_processors.pseudonymise.stage import Pseudonymiser
+from stream_processors.resolve.batch import recluster, score_changed
 from stream_processors.resolve.blocking import candidate_pairs
-from stream_processors.resolve.cluster import cluster
 from stream_processors.resolve.diagnose import by_cause, misses
 from stream_processors.resolve.evaluate import pairwise
 from stream_processors.resolve.model import Model, load_model
 from stream_processors.resolve.records import LinkRecord, from_pseudo
-from stream_processors.resolve.score import cannot_link, score_pair
 from stream_processors.resolve.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,32 +124,26 @@ def twins_and_renamed(data: Offline, predicted: dict[str, str]) -> str:
 
 
 def link(records: Sequence[LinkRecord], model: Model, cap: int = CAP) -> dict[str, str]:
-    """A batch run: every candidate pair scored, the graph clustered under the constraints."""
+    """A batch run with the resolver's own pure steps: every candidate pair scored
+    (``score_changed``), the graph clustered under the constraints (``recluster``)."""
     by_key = {r.record_key: r for r in records}
-    edges = []
-    for a, b in candidate_pairs(records, model.blocking, cap):
-        x, y = records[a], records[b]
-        score = score_pair(x, y, model)
-        if score.weight >= model.link_threshold:
-            edges.append((x.record_key, y.record_key, score.weight))
-    twins = model.twin_name_dice
-    clusters = cluster(
-        by_key, edges, lambda a, b: cannot_link(by_key[a], by_key[b], twins) is not None
-    )
-    return {k: min(c) for c in clusters for k in c}
+    pairs = [
+        (records[a].record_key, records[b].record_key)
+        for a, b in candidate_pairs(records, model.blocking, cap)
+    ]
+    edges = [(a, b, w) for a, b, w, _ in score_changed(by_key, by_key, pairs, model)]
+    assignment = recluster(by_key, edges, {}, twin_name_dice=model.twin_name_dice)
+    return {k: person for person, members in assignment.persons.items() for k in members}
 
 
 def blocking_recall(data: Offline, model: Model, cap: int = CAP) -> tuple[float, float]:
     """(share of true pairs among the candidates, candidates per record)."""
     keys = [r.record_key for r in data.records]
     found = {
-        tuple(sorted((keys[a], keys[b])))
+        (min(keys[a], keys[b]), max(keys[a], keys[b]))
         for a, b in candidate_pairs(data.records, model.blocking, cap)
     }
-    members: dict[str, list[str]] = defaultdict(list)
-    for key, person in data.truth.items():
-        members[person].append(key)
-    wanted = {p for m in members.values() for p in itertools.combinations(sorted(m), 2)}
+    wanted = true_pairs(data.truth)
     return len(wanted & found) / max(len(wanted), 1), len(found) / max(len(keys), 1)
 
 

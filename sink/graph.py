@@ -148,7 +148,7 @@ async def block_tokens_of(conn: Conn, keys: list[str]) -> list[bytes]:
     return [bytes(r[0]) for r in rows]
 
 
-async def blocks(
+async def block_members(
     conn: Conn, tokens: list[bytes], cap: int
 ) -> dict[bytes, tuple[int, list[str] | None]]:
     """Each token's number of holders, and the holders themselves where they are ``cap`` or

@@ -218,15 +218,18 @@ class Resolver:
             conn, changed, [(t, k) for k, ts in keys.items() for t in ts]
         )
         added = Counter(t for ts in keys.values() for t in ts)
-        found = await graph.blocks(conn, sorted(set(old) | set(added)), cap)
+        found = await graph.block_members(conn, sorted(set(old) | set(added)), cap)
         sizes = {t: n for t, (n, _) in found.items()}
         moved = crossed_cap(sizes, Counter(old), added, cap)
         redo = sorted(set(await graph.holders(conn, moved)) - set(changed)) if moved else []
         scored = dict(linked)
         if redo:
-            scored.update(await self.load(conn, redo))
-            keys.update({k: keys_of(r, self.model.blocking) for k, r in scored.items()})
-            found = await graph.blocks(conn, sorted({t for ts in keys.values() for t in ts}), cap)
+            redone = await self.load(conn, redo)
+            scored.update(redone)
+            keys.update({k: keys_of(r, self.model.blocking) for k, r in redone.items()})
+            found = await graph.block_members(
+                conn, sorted({t for ts in keys.values() for t in ts}), cap
+            )
         pairs = [
             (k, other)
             for k, ts in keys.items()

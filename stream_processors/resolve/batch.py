@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stream_processors.resolve.cluster import Assignment, Edge, assign_ids, cluster
-from stream_processors.resolve.model import Model
+from stream_processors.resolve.model import TWIN_NAME_DICE, Model
 from stream_processors.resolve.records import LinkRecord
-from stream_processors.resolve.score import TWIN_NAME_DICE, cannot_link, score_pair
+from stream_processors.resolve.score import cannot_link, score_pair
 
 
 @dataclass

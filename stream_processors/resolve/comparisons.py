@@ -103,6 +103,9 @@ def shared_id_near(a: LinkRecord, b: LinkRecord) -> bool:
     return any(a.near_ids(k) & b.near_ids(k) for k in _common_id_kinds(a, b))
 
 
+CROSSED_DICE = 0.6  # the misspelt name of a crossed pair is at least this like the other
+
+
 def crossed_names(a: LinkRecord, b: LinkRecord) -> bool:
     """A given name recorded as the other's family name and the family name as its given name,
     one of the two exactly and the other nearly (Dice on the shared-key encodings at least
@@ -118,9 +121,6 @@ def crossed_names(a: LinkRecord, b: LinkRecord) -> bool:
         return p is not None and q is not None and dice(p, q) >= CROSSED_DICE
 
     return one_way(a, b) or one_way(b, a)
-
-
-CROSSED_DICE = 0.6
 
 
 def all_of(*predicates: Predicate) -> Predicate:

@@ -24,6 +24,7 @@ from stream_processors.resolve.blocking import BlockingRule, rule_from
 from stream_processors.resolve.comparisons import Comparison, comparison_from
 
 FORMAT = 2  # 1: probabilities only (comparisons, blocking and constraints were code)
+TWIN_NAME_DICE = 0.5  # below this, two given names are different names, not a typo
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class Model:
     @property
     def twin_name_dice(self) -> float:
         """Given names less similar than this are two names (twins), not one with a typo."""
-        return self.constraints.get("twin_name_dice", 0.5)
+        return self.constraints.get("twin_name_dice", TWIN_NAME_DICE)
 
     @cached_property
     def _by_name(self) -> dict[str, Comparison]:

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from stream_processors import shared_ids as idkinds
 from stream_processors.pseudonymise.bloom import dice
 from stream_processors.resolve.comparisons import NULL
-from stream_processors.resolve.model import Model
+from stream_processors.resolve.model import TWIN_NAME_DICE, Model
 from stream_processors.resolve.records import LinkRecord
 
-TWIN_NAME_DICE = 0.5  # below this, two given names are different names, not a typo
 # a name of four letters has at most five one-edit variants (itself, four deletions): names
 # that short and one edit apart are two names (Ella, Emma), longer ones a typo
 SHORT_NAME_VARIANTS = 5

@@ -58,14 +58,12 @@ def vector(a: LinkRecord, b: LinkRecord, comparisons: Comparisons) -> Vector:
     return tuple(c.level(a, b) for c in comparisons)
 
 
-def blocked_pairs(
-    records: Sequence[LinkRecord], rules: Sequence[BlockingRule], cap: int
-) -> list[tuple[int, int]]:
+def blocked_pairs(records: Sequence[LinkRecord], model: Model, cap: int) -> list[tuple[int, int]]:
     """The candidate pairs (``blocking.candidate_pairs``) that no constraint forbids."""
     return [
         (a, b)
-        for a, b in candidate_pairs(records, rules, cap)
-        if cannot_link(records[a], records[b]) is None
+        for a, b in candidate_pairs(records, model.blocking, cap)
+        if cannot_link(records[a], records[b], model.twin_name_dice) is None
     ]
 
 
@@ -136,7 +134,7 @@ def estimate_m_by_rule(
     sessions: Counter[str] = Counter()
     sizes: dict[str, int] = {}
     for kind, fixed in TRAINING_RULES.items():
-        pairs = _pairs_sharing(records, kind, cap)
+        pairs = _pairs_sharing(records, kind, start, cap)
         sizes[kind] = len(pairs)
         if len(pairs) < 10:
             continue
@@ -156,20 +154,16 @@ def estimate_m_by_rule(
     return averaged, sizes
 
 
-def _pairs_sharing(records: Sequence[LinkRecord], kind: str, cap: int) -> list[tuple[int, int]]:
-    groups: dict[bytes, list[int]] = defaultdict(list)
-    for i, record in enumerate(records):
-        token = record.get(kind)
-        if token is not None:
-            groups[token].append(i)
-    return sorted(
+def _pairs_sharing(
+    records: Sequence[LinkRecord], kind: str, start: Model, cap: int
+) -> list[tuple[int, int]]:
+    """Pairs agreeing on one token kind (a training rule), as a one-part blocking rule."""
+    rule = BlockingRule(f"train:{kind}", ((kind,),))
+    return [
         (a, b)
-        for members in groups.values()
-        if len(members) <= cap
-        for x, a in enumerate(members)
-        for b in members[x + 1 :]
-        if cannot_link(records[a], records[b]) is None
-    )
+        for a, b in candidate_pairs(records, (rule,), cap)
+        if cannot_link(records[a], records[b], start.twin_name_dice) is None
+    ]
 
 
 def _posterior(
@@ -255,7 +249,7 @@ def train(
     comparisons = start.comparisons
     u = estimate_u(records, comparisons, random_pairs, rng)
     m, sizes = estimate_m_by_rule(records, start, u, cap)
-    pairs = blocked_pairs(records, start.blocking, cap)
+    pairs = blocked_pairs(records, start, cap)
     vectors = [vector(records[a], records[b], comparisons) for a, b in pairs]
     prior, share = _prior(vectors, comparisons, m, u, len(records))
     probabilities = ordered(
