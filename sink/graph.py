@@ -18,6 +18,17 @@ import psycopg
 
 from schemas.limits import FINAL_VERSION
 from sink.bulk import copy_rows, insert_new
+from sink.rows import (
+    AuditRow,
+    ContactRow,
+    EndRow,
+    OutcomeRow,
+    QuarantineRow,
+    RecordRow,
+    RelationRow,
+    ScoredEdge,
+    StoredRecord,
+)
 
 Conn = psycopg.AsyncConnection[tuple[Any, ...]]
 CONTACT_COLUMNS = (
@@ -44,14 +55,6 @@ OUTCOME_COLUMNS = (
 GRAPH_LOCK = 0x67726170  # "grap": one writer of the graph at a time, across workers
 
 
-@dataclass(frozen=True)
-class StoredRecord:
-    record_key: str
-    record_version: int
-    state: str
-    event_id: str = ""  # of the version stored: of two contents at one version, the larger wins
-
-
 async def lock_graph(conn: Conn) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock(%s)", (GRAPH_LOCK,))
 
@@ -67,8 +70,8 @@ async def stored_versions(conn: Conn, keys: list[str]) -> dict[str, StoredRecord
     return {r[0]: StoredRecord(r[0], r[1], r[2], r[3]) for r in rows}
 
 
-async def upsert_records(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
-    """rows: (key, source, role, version, state, consent, event_id, event_time, payload, area)."""
+async def upsert_records(conn: Conn, rows: list[RecordRow]) -> None:
+    """New versions of records (a version that is not newer than the stored one is a no-op)."""
     async with conn.cursor() as cur:
         await cur.executemany(
             """
@@ -87,10 +90,8 @@ async def upsert_records(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
         )
 
 
-async def mark_records(
-    conn: Conn, rows: list[tuple[str, str, Any, Any]], state: str, consent: str
-) -> None:
-    """Withdraw or retract records (key, source, event id, event time): purge their tokens and
+async def mark_records(conn: Conn, rows: list[EndRow], state: str, consent: str) -> None:
+    """Withdraw or retract records: purge their tokens and
     encodings for good. A record not seen yet gets a tombstone, so arrival order cannot matter."""
     async with conn.cursor() as cur:
         await cur.executemany(
@@ -197,7 +198,7 @@ async def payloads(conn: Conn, keys: Iterable[str]) -> dict[str, tuple[int, byte
 async def replace_edges(
     conn: Conn,
     keys: list[str],
-    edges: list[tuple[str, str, float, dict[str, Any]]],
+    edges: list[ScoredEdge],
     model_version: str,
 ) -> None:
     """Drop every edge touching ``keys`` and store the new ones (both directions).
@@ -371,7 +372,8 @@ async def mark_published(conn: Conn, ids: list[int]) -> None:
     )
 
 
-async def write_relations(conn: Conn, keys: list[str], rows: list[tuple[str, str, str]]) -> None:
+async def write_relations(conn: Conn, keys: list[str], rows: list[RelationRow]) -> None:
+    """The relations of ``keys`` become ``rows``."""
     if keys:
         await conn.execute("DELETE FROM record_relations WHERE record_key = ANY(%b)", (keys,))
     if rows:
@@ -381,12 +383,12 @@ async def write_relations(conn: Conn, keys: list[str], rows: list[tuple[str, str
             )
 
 
-async def write_contacts(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
+async def write_contacts(conn: Conn, rows: list[ContactRow]) -> None:
     """Contacts not stored yet (by item key; a repeated event is a no-op)."""
     await insert_new(conn, "service_contacts", CONTACT_COLUMNS, rows)
 
 
-async def write_outcomes(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
+async def write_outcomes(conn: Conn, rows: list[OutcomeRow]) -> None:
     """Outcome measures not stored yet (by item key)."""
     await insert_new(conn, "outcome_measures", OUTCOME_COLUMNS, rows)
 
@@ -419,9 +421,8 @@ async def purge_activity(conn: Conn, keys: list[str]) -> None:
     )
 
 
-async def quarantine(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
-    """rows: (topic, partition, offset, event id, source, event type, reason, payload); a
-    replayed position is a no-op."""
+async def quarantine(conn: Conn, rows: list[QuarantineRow]) -> None:
+    """Messages set aside at their positions (a replayed position is a no-op)."""
     if rows:
         async with conn.cursor() as cur:
             await cur.executemany(
@@ -432,7 +433,7 @@ async def quarantine(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
             )
 
 
-async def audit(conn: Conn, rows: list[tuple[str, str | None, str, str, Any]]) -> None:
+async def audit(conn: Conn, rows: list[AuditRow]) -> None:
     if rows:
         async with conn.cursor() as cur:
             await cur.executemany(

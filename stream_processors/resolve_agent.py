@@ -22,12 +22,12 @@ import faust
 
 from earlylink.settings import Settings
 from schemas.catalogue import Catalogue, catalogue
-from schemas.limits import FINAL_VERSION
 from schemas.registry import codec_for
 from schemas.wire import DecodeError, decode
 from sink import graph
 from sink.connection import Durable
 from sink.offsets import save_offsets
+from sink.rows import QuarantineRow
 from stream_processors.app import exit_on_failure, make_app
 from stream_processors.isolate import write_isolating
 from stream_processors.landing import landing
@@ -38,10 +38,11 @@ from stream_processors.outbox import publish_pending
 from stream_processors.output import BatchProducer
 from stream_processors.pseudonymise.checks import source_problem
 from stream_processors.resolve.batch import Incoming, recluster, score_changed, sort_batch
-from stream_processors.resolve.blocking import crossed_cap, keys_of
+from stream_processors.resolve.blocking import crossed_cap, keys_of, pairs_in_blocks
 from stream_processors.resolve.cache import RecordCache
 from stream_processors.resolve.cluster import Assignment
 from stream_processors.resolve.model import Model, load_model
+from stream_processors.resolve.plan import plan_activity, plan_batch
 from stream_processors.resolve.records import LinkRecord, from_pseudo
 
 log = logging.getLogger(__name__)
@@ -143,14 +144,14 @@ class Resolver:
             await graph.quarantine(conn, [self._quarantine_row(message, reason)])
             await save_offsets(conn, self.group, next_offsets([message]))
 
-    def _quarantine_row(self, message: RawMessage, reason: str) -> tuple[Any, ...]:
+    def _quarantine_row(self, message: RawMessage, reason: str) -> QuarantineRow:
         envelope: dict[str, Any] = {}
         event_type = None
         with contextlib.suppress(DecodeError):
             event = self.codec.decode(message.value)
             envelope, event_type = event.record.get("envelope") or {}, event.event_type
         source = envelope.get("source_system")
-        return (
+        return QuarantineRow(
             message.topic,
             message.partition,
             message.offset,
@@ -178,32 +179,22 @@ class Resolver:
                 [self._quarantine_row(values[pos], why) for pos, why in incoming.undecodable],
             )
         stored = await graph.stored_versions(conn, list(incoming.persons))
-        applied = newer_versions(incoming.persons, stored)
-        withdrawn = sorted({r["record_key"] for r in incoming.withdrawals})
-        retracted = sorted({r["record_key"] for r in incoming.retractions})
-        ended = set(withdrawn) | set(retracted)  # in this batch: none of it may link
-        active = {
-            k: r for k, r in applied.items() if r["consent"] == "PERMITTED" and k not in ended
-        }
-        await graph.upsert_records(
-            conn,
-            [
-                _record_row(r, incoming.raw_persons[k] if k in active else None)
-                for k, r in applied.items()
-            ],
-        )
-        await graph.mark_records(conn, _ends(incoming.withdrawals), "SUPPRESSED", "WITHDRAWN")
-        await graph.mark_records(conn, _ends(incoming.retractions), "RETRACTED", "RETRACTED")
-        changed = sorted(set(applied) | set(withdrawn) | set(retracted))
-        linked = {k: from_pseudo(r) for k, r in active.items()}
+        plan = plan_batch(incoming, stored)
+        await graph.upsert_records(conn, plan.records)
+        await graph.mark_records(conn, plan.withdrawals, "SUPPRESSED", "WITHDRAWN")
+        await graph.mark_records(conn, plan.retractions, "RETRACTED", "RETRACTED")
+        linked = plan.linked()
         for key, record in linked.items():
-            self._cache.put(key, active[key]["record_version"], record)
-        redo = await self._index_and_score(conn, changed, linked)
-        assignment = await self._recluster(conn, sorted(set(changed) | set(redo)))
-        suppressed = [k for k in applied if k not in active]  # opted out (or out) at this version
-        await self._activity(
-            conn, incoming, active, set(stored), withdrawn + retracted + suppressed
-        )
+            self._cache.put(key, plan.active[key]["record_version"], record)
+        redo = await self._index_and_score(conn, plan.changed, linked)
+        assignment = await self._recluster(conn, sorted(set(plan.changed) | set(redo)))
+        activity = plan_activity(incoming, plan, set(stored))
+        await graph.write_relations(conn, activity.relations_of, activity.relations)
+        await graph.write_contacts(conn, activity.contacts)
+        await graph.write_outcomes(conn, activity.outcomes)
+        late = await graph.not_linkable(conn, activity.touched)
+        await graph.purge_activity(conn, activity.purge(plan.ended, late))
+        await graph.audit(conn, plan.audit)
         return assignment
 
     async def _index_and_score(
@@ -230,13 +221,7 @@ class Resolver:
             found = await graph.block_members(
                 conn, sorted({t for ts in keys.values() for t in ts}), cap
             )
-        pairs = [
-            (k, other)
-            for k, ts in keys.items()
-            for t in ts
-            for other in found.get(t, (0, None))[1] or ()
-            if other != k
-        ]
+        pairs = pairs_in_blocks(keys, found)
         pool = dict(scored)
         pool.update(await self.load(conn, {o for _, o in pairs} - set(scored)))
         edges = score_changed(scored, pool, pairs, self.model)
@@ -263,130 +248,6 @@ class Resolver:
         history += [("RETIRE", [old], []) for old in assignment.retired]
         await graph.record_history(conn, history, self.model.version)
         return assignment
-
-    async def _activity(
-        self,
-        conn: graph.Conn,
-        incoming: Incoming,
-        active: dict[str, dict[str, Any]],
-        replaced: set[str],
-        removed: list[str],
-    ) -> None:
-        await graph.write_relations(
-            conn,
-            sorted(k for k in active if k in replaced),  # new records have none to replace
-            [
-                (k, rel["record_key"], rel["relationship"])
-                for k, r in active.items()
-                for rel in r["related"]
-            ],
-        )
-        await graph.write_contacts(conn, [_contact_row(c) for c in incoming.contacts])
-        await graph.write_outcomes(conn, [_outcome_row(o) for o in incoming.outcomes])
-        # activity of a record withdrawn, retracted or opted out goes (whichever arrived first),
-        # and so does a relation to such a record
-        touched = {a["record_key"] for a in incoming.contacts + incoming.outcomes}
-        touched |= {rel["record_key"] for r in active.values() for rel in r["related"]}
-        late = await graph.not_linkable(conn, sorted(touched))
-        await graph.purge_activity(conn, sorted(set(removed) | set(late)))
-        await graph.audit(
-            conn,
-            [
-                (
-                    "CONSENT_WITHDRAWN",
-                    r["reason"],
-                    r["record_key"],
-                    r["envelope"]["source_system"],
-                    r["envelope"]["event_id"],
-                )
-                for r in incoming.withdrawals
-            ]
-            + [
-                (
-                    "RECORD_RETRACTED",
-                    r["reason"],
-                    r["record_key"],
-                    r["envelope"]["source_system"],
-                    r["envelope"]["event_id"],
-                )
-                for r in incoming.retractions
-            ],
-        )
-
-
-def newer_versions(
-    persons: dict[str, dict[str, Any]], stored: dict[str, graph.StoredRecord]
-) -> dict[str, dict[str, Any]]:
-    """The records of the batch that replace what is stored: a newer version of a record that
-    is not a tombstone (withdrawn or retracted: ``FINAL_VERSION``, which no version passes).
-    Two contents at one version are ordered by event id, as within a batch (``sort_batch``),
-    so whichever arrives first, the same one is kept."""
-    return {
-        k: r
-        for k, r in persons.items()
-        if k not in stored
-        or (
-            stored[k].record_version < FINAL_VERSION
-            and (r["record_version"], str(r["envelope"]["event_id"]))
-            > (stored[k].record_version, stored[k].event_id)
-        )
-    }
-
-
-def _ends(events: list[dict[str, Any]]) -> list[tuple[str, str, Any, Any]]:
-    return [
-        (
-            e["record_key"],
-            e["envelope"]["source_system"],
-            e["envelope"]["event_id"],
-            e["envelope"]["event_time"],
-        )
-        for e in events
-    ]
-
-
-def _record_row(record: dict[str, Any], payload: bytes | None) -> tuple[Any, ...]:
-    envelope = record["envelope"]
-    state = "ACTIVE" if payload is not None else "SUPPRESSED"
-    return (
-        record["record_key"],
-        envelope["source_system"],
-        record["role"],
-        record["record_version"],
-        state,
-        record["consent"],
-        envelope["event_id"],
-        envelope["event_time"],
-        payload,
-        record.get("area"),
-    )
-
-
-def _contact_row(c: dict[str, Any]) -> tuple[Any, ...]:
-    return (
-        c["item_key"],
-        c["record_key"],
-        c["envelope"]["source_system"],
-        c["service_code"],
-        c["activity_code"],
-        c["contact_type"],
-        c["on_date"],
-        c["location_code"],
-        c["envelope"]["event_id"],
-    )
-
-
-def _outcome_row(o: dict[str, Any]) -> tuple[Any, ...]:
-    return (
-        o["item_key"],
-        o["record_key"],
-        o["envelope"]["source_system"],
-        o["tool_code"],
-        o["domain"],
-        o["score"],
-        o["on_date"],
-        o["envelope"]["event_id"],
-    )
 
 
 def build(settings: Settings) -> faust.App:

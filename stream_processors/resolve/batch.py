@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sink.rows import ScoredEdge
 from stream_processors.resolve.cluster import Assignment, Edge, assign_ids, cluster
 from stream_processors.resolve.model import TWIN_NAME_DICE, Model
 from stream_processors.resolve.records import LinkRecord
@@ -23,7 +24,6 @@ class Incoming:
     outcomes: list[dict[str, Any]] = field(default_factory=list)
     withdrawals: list[dict[str, Any]] = field(default_factory=list)
     retractions: list[dict[str, Any]] = field(default_factory=list)
-    duplicates: int = 0
     raw_timestamps_ms: list[int] = field(default_factory=list)  # for end-to-end latency
     # messages that are not pseudonymised events: (position, reason), for the quarantine
     undecodable: list[tuple[tuple[str, int, int], str]] = field(default_factory=list)
@@ -41,8 +41,6 @@ def sort_batch(decoded: Iterable[tuple[str, dict[str, Any], bytes]]) -> Incoming
             if held is None or _newer(record, held):
                 batch.persons[key] = record
                 batch.raw_persons[key] = raw
-            else:
-                batch.duplicates += 1
             continue
         kind = record["kind"]
         if kind == "CONTACT":
@@ -68,7 +66,7 @@ def score_changed(
     pool: dict[str, LinkRecord],
     pairs: Iterable[tuple[str, str]],
     model: Model,
-) -> list[tuple[str, str, float, dict[str, Any]]]:
+) -> list[ScoredEdge]:
     """Score candidate pairs; keep those at or above the link threshold (with evidence)."""
     edges = []
     seen: set[tuple[str, str]] = set()
@@ -81,7 +79,7 @@ def score_changed(
             continue  # a child and an adult are never one person: no need to score them
         score = score_pair(pool[a], pool[b], model)
         if score.weight >= model.link_threshold:
-            edges.append((a, b, score.weight, score.as_json(model.version)))
+            edges.append(ScoredEdge(a, b, score.weight, score.as_json(model.version)))
     return edges
 
 

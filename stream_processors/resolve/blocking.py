@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 import random
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from hashlib import blake2b
@@ -199,3 +199,18 @@ def candidate_pairs(
         for b in members[x + 1 :]
     }
     return sorted(pairs)
+
+
+def pairs_in_blocks(
+    keys: Mapping[str, Sequence[bytes]], members: Mapping[bytes, tuple[int, list[str] | None]]
+) -> list[tuple[str, str]]:
+    """The candidate pairs of the records ``keys`` (record -> its blocking keys) through the
+    stored blocks (key -> (size, members, or None past the cap)): each record with every other
+    member of each of its blocks within the cap."""
+    return [
+        (k, other)
+        for k, ts in keys.items()
+        for t in ts
+        for other in members.get(t, (0, None))[1] or ()
+        if other != k
+    ]
