@@ -2,5 +2,7 @@
 
 plan (``batch``: a batch sorted by kind; ``plan``: which versions apply, consent, ends, the
 typed rows to write) -> block (``blocking``) -> compare (``comparisons``) -> score (``model``,
-``score``) -> cluster (``cluster``), with ``explain`` evidence on every link.
+``score``: every link keeps its levels as evidence) -> cluster (``cluster``, under the
+constraints of ``score.cannot_link``). Around them: ``train`` (u and m), ``cache`` (decoded
+records), ``evaluate`` and ``diagnose`` (quality against a truth, misses by cause).
 """
