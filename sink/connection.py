@@ -63,6 +63,9 @@ class Durable:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
+    async def close(self) -> None:
+        await self._drop()
+
     async def _drop(self) -> None:
         if self._conn is not None:
             with contextlib.suppress(psycopg.Error):

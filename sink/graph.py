@@ -141,6 +141,18 @@ async def active_after(conn: Conn, after: str, limit: int) -> list[tuple[str, in
     return [(r[0], int(r[1]), bytes(r[2])) for r in rows]
 
 
+async def active_count(conn: Conn, after: str = "") -> int:
+    """How many active records there are with a key after ``after``."""
+    row = await (
+        await conn.execute(
+            "SELECT count(*) FROM records WHERE state = 'ACTIVE' AND payload IS NOT NULL"
+            " AND record_key > %s",
+            (after,),
+        )
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
 async def block_tokens_of(conn: Conn, keys: list[str]) -> list[bytes]:
     """The blocking keys the records ``keys`` hold now (with repeats: one per record)."""
     rows = await (

@@ -48,6 +48,8 @@ from stream_processors.resolve.records import LinkRecord, from_pseudo
 log = logging.getLogger(__name__)
 PSEUDO_TYPES = ("PseudoRecord", "PseudoActivity")
 BLOCKING_STATE = "blocking_rules"
+MODEL_STATE = "resolver_model"  # the model the resolver runs: ``earlylink relink`` must match it
+RELINK_STATE = "relink"  # how far ``earlylink relink`` got, with which model
 
 
 class Resolver:
@@ -60,7 +62,22 @@ class Resolver:
         self.group = f"{settings.kafka.topic_prefix}-resolve"
         self._cache = RecordCache(settings.processor.record_cache)
         self.codec = codec_for(settings)
-        self._index_current = False  # the stored blocking index checked against the rules
+        self._prepared = False  # the stored index checked, the model recorded
+
+    async def prepare(self, conn: graph.Conn) -> None:
+        """Before the first batch, under the graph lock: rebuild the blocking index if it was
+        made with other rules, and record the model this resolver runs."""
+        await graph.lock_graph(conn)
+        await self.reindex_if_stale(conn)
+        if await graph.state(conn, MODEL_STATE) != self.model.version:
+            await graph.set_state(conn, MODEL_STATE, self.model.version)
+            await graph.set_state(conn, RELINK_STATE, "")  # a relink done before is undone
+        self._prepared = True
+
+    async def start(self, conn: graph.Conn) -> None:
+        """``prepare`` in a transaction of its own, when the worker starts."""
+        async with conn.transaction():
+            await self.prepare(conn)
 
     async def reindex_if_stale(self, conn: graph.Conn, chunk: int = 5_000) -> int:
         """Rebuild every active record's blocking keys when the stored index was built with
@@ -69,7 +86,6 @@ class Resolver:
         records re-indexed. Edges stay as scored (re-scoring them is a relink)."""
         wanted = self.model.blocking_version
         if await graph.state(conn, BLOCKING_STATE) == wanted:
-            self._index_current = True
             return 0
         done, after = 0, ""
         while rows := await graph.active_after(conn, after, chunk):
@@ -85,7 +101,6 @@ class Resolver:
         await graph.set_state(conn, BLOCKING_STATE, wanted)
         if done:
             log.warning("blocking index rebuilt for %d records (rules %s)", done, wanted)
-        self._index_current = True
         return done
 
     def decode_all(self, batch: Sequence[RawMessage]) -> Incoming:
@@ -170,8 +185,8 @@ class Resolver:
         if incoming is None:
             incoming = self.decode_all(batch)
         await graph.lock_graph(conn)
-        if not self._index_current:
-            await self.reindex_if_stale(conn)
+        if not self._prepared:
+            await self.prepare(conn)
         if incoming.undecodable:
             values = {(m.topic, m.partition, m.offset): m for m in batch}
             await graph.quarantine(
@@ -196,6 +211,23 @@ class Resolver:
         await graph.purge_activity(conn, activity.purge(plan.ended, late))
         await graph.audit(conn, plan.audit)
         return assignment
+
+    async def relink_after(self, conn: graph.Conn, after: str, size: int) -> list[str]:
+        """Re-index, re-score and re-cluster the next ``size`` active records by key after
+        ``after`` with this resolver's model, inside the caller's transaction (one step of
+        ``earlylink relink``); returns their keys, none when every record is done."""
+        await graph.lock_graph(conn)
+        if not self._prepared:
+            await self.prepare(conn)
+        linked = {}
+        for key, version, payload in await graph.active_after(conn, after, size):
+            linked[key] = self.link_record(payload)
+            self._cache.put(key, version, linked[key])
+        keys = list(linked)
+        if keys:
+            redo = await self._index_and_score(conn, keys, linked)
+            await self._recluster(conn, sorted(set(keys) | set(redo)))
+        return keys
 
     async def _index_and_score(
         self, conn: graph.Conn, changed: list[str], linked: dict[str, LinkRecord]
@@ -289,6 +321,7 @@ def build(settings: Settings) -> faust.App:
         db = Durable(settings.database_dsn, "resolve")
         out = BatchProducer(settings.kafka)
         log.info("resolving with model %s", model.version)
+        await db.run(resolver.start)  # before any batch: ``earlylink relink`` sees the model
         patience = settings.processor.wait_for_services_s
         # a crash's unpublished changes
         left = await publish_pending(db, out, changes_topic, resolver.codec)

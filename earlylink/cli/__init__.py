@@ -162,3 +162,43 @@ def train(
             )
     console.print(table)
     console.print(f"written to {out}; prior {model.prior:.2e}")
+
+
+@app.command()
+def relink(
+    chunk: Annotated[int, typer.Option(help="Records re-scored per transaction.")] = 2_000,
+    restart: Annotated[
+        bool, typer.Option(help="Start again from the first record instead of resuming.")
+    ] = False,
+) -> None:
+    """Re-score and re-cluster the stored graph with the configured model (after `earlylink
+    train`: point EARLYLINK_PROCESSOR_MODEL_PATH at the new model and restart the resolver
+    first). Runs while the stream runs, a chunk per transaction; an interrupted relink resumes."""
+    import asyncio
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from earlylink.relink import Relinker
+    from earlylink.settings import get_settings
+
+    relinker = Relinker(get_settings(), chunk)
+    console = Console()
+    columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress("relinking", *columns, console=console, transient=True) as bar:
+        task = bar.add_task("relink", total=None)
+
+        def show(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        report = asyncio.run(relinker.run(restart=restart, progress=show))
+    if report.already_done:
+        console.print(
+            f"the graph is already relinked with model {report.model} ({report.resumed_from:,}"
+            " records); --restart relinks it again"
+        )
+        return
+    resumed = f", resuming after {report.resumed_from:,}" if report.resumed_from else ""
+    console.print(
+        f"relinked {report.records:,} records with model {report.model}{resumed};"
+        f" {report.changes_published:,} identity changes published"
+    )
