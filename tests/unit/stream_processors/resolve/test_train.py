@@ -57,3 +57,29 @@ def test_training_estimates_each_comparison_only_from_rules_off_its_own_fields()
     )
     m, u = sane["dob"]["day_month_swapped"]
     assert m / u <= 0.9 / 0.001 + 1e-9
+
+
+def test_u_leaves_out_the_matches_among_random_pairs() -> None:
+    """On a small data set about one random pair in a hundred here is a match: counted as a
+    non-match, it makes agreement look ten times commoner by chance than it is."""
+    from stream_processors.resolve.comparisons import NULL
+    from stream_processors.resolve.train import estimate_u, refined_u
+
+    model = load_model()
+    comparisons = model.comparisons
+    names = [c.name for c in comparisons]
+
+    def pair(**levels: str) -> tuple[str, ...]:
+        return tuple(levels.get(n, NULL) for n in names)
+
+    match = pair(dob="exact", given="exact", family="exact", location="postcode_address")
+    chance = pair(dob="exact", given="else", family="else", location="else")
+    apart = pair(dob="else", given="else", family="else", location="else")
+    vectors = [match] * 10 + [chance] + [apart] * 989
+    m = {c: {lv: mu[0] for lv, mu in levels.items()} for c, levels in model.probabilities.items()}
+    plain = estimate_u(vectors, comparisons)
+    refined = refined_u(vectors, comparisons, m, plain, prior=0.01)
+    assert plain["dob"]["exact"] > 0.01
+    assert abs(refined["dob"]["exact"] - 1 / 990) < 2e-4  # the one agreement by chance
+    assert refined["location"]["postcode_address"] < 1e-4
+    assert abs(sum(refined["dob"].values()) - 1) < 1e-9
