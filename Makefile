@@ -28,9 +28,10 @@ browser: ## Debian's chromium, for the status-page test (installed here when mis
 	    exit 1; \
 	  fi; }
 
-lint: setup ## ruff lint and format check
+lint: setup ## ruff lint and format check, and the packages' import layers
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/pytest -q -p no:cacheprovider tests/unit/test_layers.py
 
 format: setup ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .

@@ -13,8 +13,8 @@ import itertools
 import time
 
 from bench.common import Row, scratch, start_processor, stop
+from core.settings import Settings
 from earlylink.processors import remaining
-from earlylink.settings import Settings
 from producers.publisher import Publisher
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.models import PersonRecord

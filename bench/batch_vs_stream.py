@@ -19,7 +19,7 @@ import psycopg
 from psycopg import sql
 
 from bench.common import Row
-from earlylink.settings import DatabaseSettings, Settings
+from core.settings import DatabaseSettings, Settings
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
 from schemas.wire import encode

@@ -15,7 +15,7 @@ import psycopg
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from bench.common import Row, scratch
-from earlylink.settings import Settings
+from core.settings import Settings
 
 EVENT_BYTES = 330  # about the mean size of a raw synthetic event
 

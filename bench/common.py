@@ -14,9 +14,9 @@ from contextlib import contextmanager
 import psycopg
 from psycopg import sql
 
+from core.settings import DatabaseSettings, KafkaSettings, ProcessorSettings, Settings
 from earlylink.database import prepare_database
 from earlylink.processors import remaining
-from earlylink.settings import DatabaseSettings, KafkaSettings, ProcessorSettings, Settings
 from earlylink.topics import ensure_topics
 from producers.synthetic.services import SERVICES
 from sink.sources import add_sources

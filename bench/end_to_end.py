@@ -23,8 +23,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench.common import Row, scratch, start_processor, stop
 from bench.cpu import PARTS, CpuMeter
+from core.settings import Settings
 from earlylink.processors import remaining
-from earlylink.settings import Settings
 from producers.pacing import paced
 from producers.publisher import Publisher
 from producers.synthetic.timeline import BoroughGenerator

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.linkage_quality import true_pairs
+from core.settings import LinkageSettings
 from earlylink.evaluation import EXCLUDED
-from earlylink.settings import LinkageSettings
 from producers.extract import load_mapping, map_row, rows_of
 from producers.febrl import dataset_path, person_of
 from schemas.catalogue import catalogue

@@ -34,9 +34,9 @@ from typing import Any
 from pydantic import SecretStr
 
 from bench.common import SECRET, Row, scratch, start_processor, stop
+from core.settings import PseudonymisationSettings, Settings
 from earlylink.evaluation import EXCLUDED, evaluate
 from earlylink.processors import remaining
-from earlylink.settings import PseudonymisationSettings, Settings
 from earlylink.training import train_on_graph
 from producers.extract import import_extract, load_mapping, rows_of
 from producers.febrl import dataset_path, person_of

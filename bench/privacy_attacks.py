@@ -27,15 +27,16 @@ import psycopg
 from pydantic import SecretStr
 
 from bench.common import Row, scratch
-from earlylink.settings import PseudonymisationSettings, Settings
+from core.settings import PseudonymisationSettings, Settings
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
 from schemas.models import PersonRecord
 from schemas.wire import decode, encode
+from sink.rows import Outcome
 from stream_processors.messages import RawMessage
 from stream_processors.pseudonymise.bloom import FILTER_BITS, HASHES_PER_GRAM, Encoder, bigrams
 from stream_processors.pseudonymise.keys import Keyring
-from stream_processors.pseudonymise.stage import Outcome, Pseudonymiser
+from stream_processors.pseudonymise.stage import Pseudonymiser
 from stream_processors.pseudonymise.validate import clean_person
 
 SECRET_HEX = "72" * 32

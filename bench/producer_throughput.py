@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from earlylink.settings import KafkaSettings, Settings
+from core.settings import KafkaSettings, Settings
 from earlylink.topics import TopicSpec, ensure_topics
 from producers.publisher import Publisher
 from producers.synthetic.timeline import BoroughGenerator

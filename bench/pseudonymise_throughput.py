@@ -13,7 +13,7 @@ import datetime as dt
 import time
 
 from bench.common import SECRET, drain_rate, scratch
-from earlylink.settings import ProcessorSettings
+from core.settings import ProcessorSettings
 from producers.publisher import Publisher
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 import psycopg
 from psycopg import sql
 
-from earlylink.settings import DatabaseSettings, Settings
+from core.settings import DatabaseSettings, Settings
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
 from schemas.models import PersonRecord, RelatedRecord

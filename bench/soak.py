@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import psutil
 
 from bench.common import scratch, start_processor, stop
+from core.settings import Settings
 from earlylink.processors import remaining, stage_status
-from earlylink.settings import Settings
 from producers.pacing import paced
 from producers.publisher import Publisher
 from producers.synthetic.timeline import BoroughGenerator

@@ -9,7 +9,7 @@ import datetime as dt
 
 import psycopg
 
-from earlylink.settings import Settings
+from core.settings import Settings
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
 from schemas.wire import encode

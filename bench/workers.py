@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 
 from bench.common import drain_rate, scratch
-from earlylink.settings import Settings
+from core.settings import Settings
 from producers.publisher import Publisher
 from producers.synthetic.timeline import BoroughGenerator
 

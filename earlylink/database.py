@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from earlylink.credentials import LOGINS, secrets_folder
-from earlylink.errors import ConfigurationError
-from earlylink.settings import Settings
+from core.credentials import LOGINS, secrets_folder
+from core.errors import ConfigurationError
+from core.settings import Settings
 from sink.logins import set_passwords
 from sink.migrate import migrate
 

@@ -11,11 +11,11 @@ from typing import Any
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from earlylink.errors import ContractError
-from earlylink.keys import load_keyring
-from earlylink.progress import end_offsets
-from earlylink.settings import Settings
+from core.errors import ContractError
+from core.settings import Settings
 from schemas.registry import codec_for
+from stream_processors.progress import end_offsets
+from stream_processors.pseudonymise.keyfiles import load_keyring
 from stream_processors.pseudonymise.sealing import (
     DataKeys,
     Opened,

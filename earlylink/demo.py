@@ -9,17 +9,17 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from core.settings import Settings
 from earlylink.database import prepare_database
 from earlylink.evaluation import evaluate
-from earlylink.keys import ensure_key
-from earlylink.ops import lag_rows
 from earlylink.processors import PROCESSORS, running, stage_status, wait_caught_up
-from earlylink.settings import Settings
 from earlylink.topics import ensure_topics
 from producers.synthetic.publish import PublishResult, publish_borough
 from sink.analytics import query_view
 from sink.quality import reconcile
 from sink.summary import headline
+from stream_processors.lag import lag_rows
+from stream_processors.pseudonymise.keyfiles import ensure_key
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import psycopg
 
-from earlylink.keys import load_keyring
-from earlylink.settings import Settings
+from core.settings import Settings
 from producers.synthetic.timeline import TruthRow
 from producers.synthetic.truth import read_truth
 from schemas.catalogue import catalogue
 from schemas.wire import decode
 from sink.graph import active_payloads
 from stream_processors.pseudonymise.bloom import Encoder
+from stream_processors.pseudonymise.keyfiles import load_keyring
 from stream_processors.pseudonymise.stage import Pseudonymiser
 from stream_processors.resolve.diagnose import Miss, misses
 from stream_processors.resolve.evaluate import Quality, pairs_together, pairwise

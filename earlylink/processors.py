@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from earlylink.errors import StackError
-from earlylink.progress import end_offsets, lag_of
-from earlylink.settings import Settings
+from core.errors import StackError
+from core.settings import Settings
 from earlylink.stack.process import ManagedProcess
 from sink.offsets import committed_offsets
+from stream_processors.progress import end_offsets, lag_of
 
 PROCESSORS = ("pseudonymise", "resolve")
 
@@ -43,7 +43,7 @@ def stage_status(settings: Settings, stage: str) -> dict[str, Any] | None:
 
 
 def group_of(settings: Settings, name: str) -> str:
-    return f"{settings.kafka.topic_prefix}-{name}"
+    return settings.kafka.group(name)
 
 
 @contextmanager

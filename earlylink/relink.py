@@ -22,8 +22,8 @@ from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Any
 
-from earlylink.errors import ConfigurationError
-from earlylink.settings import Settings
+from core.errors import ConfigurationError
+from core.settings import Settings
 from schemas.catalogue import catalogue
 from schemas.registry import codec_for
 from sink import graph

@@ -17,8 +17,9 @@ from confluent_kafka.admin._metadata import TopicMetadata
 from confluent_kafka.admin._resource import ResourceType
 from confluent_kafka.cimpl import NewTopic
 
-from earlylink.errors import ConfigurationError, StackError
-from earlylink.settings import KafkaSettings
+from core.errors import ConfigurationError, StackError
+from core.kafka import DEAD_LETTER_MAX_BYTES
+from core.settings import KafkaSettings
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,6 @@ class TopicSpec:
 
 
 HOUR_MS = 3_600_000
-# A dead letter is the raw message (up to the raw topic's ~1 MB) plus headers naming the reason
-# and position: its topic, and the processors' producer, take more than a raw message can be.
-DEAD_LETTER_MAX_BYTES = 2 * 1024 * 1024
 
 
 def days_ms(days: float) -> int:

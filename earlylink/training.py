@@ -6,8 +6,8 @@ stream made, as a new deployment would).
 
 from __future__ import annotations
 
-from earlylink.errors import ConfigurationError
-from earlylink.settings import Settings
+from core.errors import ConfigurationError
+from core.settings import Settings
 from schemas.catalogue import catalogue
 from schemas.wire import decode
 from sink.graph import active_payloads

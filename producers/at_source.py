@@ -12,16 +12,17 @@ import datetime as dt
 from collections import Counter
 from types import TracebackType
 
-from earlylink.keys import load_keyring
-from earlylink.settings import Settings
+from core.settings import Settings
 from producers.publisher import DeliveryReport, Publisher
 from schemas.models import Event
 from schemas.registry import codec_for
 from schemas.wire import encode
+from sink.rows import Outcome
 from stream_processors.messages import RawMessage
 from stream_processors.pseudonymise.bloom import Encoder
+from stream_processors.pseudonymise.keyfiles import load_keyring
 from stream_processors.pseudonymise.rules import rules_from
-from stream_processors.pseudonymise.stage import Outcome, Pseudonymiser
+from stream_processors.pseudonymise.stage import Pseudonymiser
 
 
 class AtSourcePublisher:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
-from earlylink.errors import ConfigurationError
+from core.errors import ConfigurationError
 
 OFFERED = (1, 2)
 

@@ -16,24 +16,15 @@ from typing import Any
 
 from confluent_kafka import KafkaError, Message, Producer
 
-from earlylink.errors import DeliveryError
-from earlylink.settings import KafkaSettings
+from core.errors import DeliveryError
+from core.kafka import PRODUCER_DEFAULTS
+from core.settings import KafkaSettings
 from schemas.catalogue import Catalogue
 from schemas.models import Event
 from schemas.registry import codec_for
 from schemas.wire import Codec
 
 log = logging.getLogger(__name__)
-
-PRODUCER_DEFAULTS: dict[str, Any] = {
-    "enable.idempotence": True,
-    "acks": "all",
-    "linger.ms": 10,
-    "batch.num.messages": 10_000,
-    "compression.type": "lz4",
-    "message.timeout.ms": 120_000,
-    "queue.buffering.max.messages": 200_000,
-}
 
 
 @dataclass

@@ -17,7 +17,7 @@ from typing import Any
 from fastavro import parse_schema
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
-from earlylink.errors import ContractError
+from core.errors import ContractError
 
 NAMESPACE = "org.earlylink.events"
 VERSIONED = re.compile(r"^([A-Za-z]+)\.v(\d+)\.avsc$")

@@ -25,8 +25,8 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 from fastavro import parse_schema
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
-from earlylink.errors import RegistryError
-from earlylink.settings import Settings, get_settings
+from core.errors import RegistryError
+from core.settings import Settings, get_settings
 from schemas.catalogue import Catalogue, SchemaVersion, catalogue
 from schemas.wire import Codec, DecodeReason
 

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from fastavro import schemaless_reader, schemaless_writer
 
-from earlylink.errors import ContractError
+from core.errors import ContractError
 from schemas.catalogue import Catalogue, SchemaVersion
 
 SINGLE_OBJECT_MAGIC = b"\xc3\x01"

@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from earlylink.errors import SinkError
+from core.errors import SinkError
 
 ANALYST_ROLE = "earlylink_analyst"
 RESEARCHER_ROLE = "earlylink_researcher"

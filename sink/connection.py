@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import psycopg
 
-from earlylink.errors import SinkUnavailable
+from core.errors import SinkUnavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -7,10 +7,10 @@ from typing import Any
 
 import psycopg
 
-from earlylink.errors import SinkError
+from core.errors import SinkError
 from sink.bulk import insert_new
 from sink.offsets import save_offsets
-from stream_processors.pseudonymise.stage import LedgerEntry
+from sink.rows import LedgerEntry
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 LEDGER_COLUMNS = (

@@ -12,7 +12,7 @@ from importlib import resources
 
 import psycopg
 
-from earlylink.errors import SinkError
+from core.errors import SinkError
 
 LOCK_KEY = 0x6561726C  # "earl"
 NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")

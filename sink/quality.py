@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from stream_processors.pseudonymise.validate import FIELDS
+from core.vocabulary import FIELDS
 
 WINDOWS = {"hour": "hour", "day": "day", "week": "week", "month": "month"}
 

@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from earlylink.errors import SinkError
+from core.errors import SinkError
 from sink.analytics import ANALYST_ROLE
 
 

@@ -7,8 +7,10 @@ Pure data: nothing here imports psycopg, so the pure resolution library can buil
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any, NamedTuple
 
 
@@ -103,3 +105,28 @@ class ScoredEdge(NamedTuple):
     b: str
     weight: float
     evidence: dict[str, Any]
+
+
+class Outcome(StrEnum):
+    PSEUDONYMISED = "PSEUDONYMISED"
+    SUPPRESSED = "SUPPRESSED"
+    DEAD_LETTERED = "DEAD_LETTERED"
+    QUARANTINED = "QUARANTINED"  # its ledger row could not be written (stream_processors.isolate)
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """What happened to one raw message (no identifiers)."""
+
+    topic: str
+    partition: int
+    offset: int
+    outcome: Outcome
+    reason: str | None = None
+    event_id: str | None = None
+    source_system: str = "unknown"
+    event_type: str | None = None
+    event_time: dt.datetime | None = None
+    fields_present: int = 0
+    field_issues: tuple[str, ...] = ()
+    transliterated: int = 0  # names transliterated from another script

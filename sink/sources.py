@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg
 
-from earlylink.errors import SinkError
+from core.errors import SinkError
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import Any
 import faust
 from faust.types import TP
 
-from earlylink.settings import KafkaSettings, Settings
+from core.settings import KafkaSettings, Settings
 from sink.connection import Durable
 from sink.offsets import stored_offsets
 from stream_processors.fast_delivery import fast_wait_first

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import psycopg
 
-from earlylink.errors import DeliveryError, SinkUnavailable
+from core.errors import DeliveryError, SinkUnavailable
 from stream_processors.messages import RawMessage
 
 log = logging.getLogger(__name__)

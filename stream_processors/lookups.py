@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Sequence
 
-from earlylink.errors import RegistryError
+from core.errors import RegistryError
 from schemas.wire import Codec
 from stream_processors.messages import RawMessage
 

@@ -20,7 +20,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 
-from earlylink.settings import Settings
+from core.settings import Settings
 from stream_processors.status_page import STATS, serve_status
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ class LagCollector(Collector):
         return iter(())
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from earlylink.ops import lag_rows
+        from stream_processors.lag import lag_rows
 
         labels = ["consumergroup", "topic", "partition"]
         lag = GaugeMetricFamily(

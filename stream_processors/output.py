@@ -11,10 +11,9 @@ import asyncio
 
 from confluent_kafka import KafkaError, Message, Producer
 
-from earlylink.errors import DeliveryError
-from earlylink.settings import KafkaSettings
-from earlylink.topics import DEAD_LETTER_MAX_BYTES
-from producers.publisher import PRODUCER_DEFAULTS
+from core.errors import DeliveryError
+from core.kafka import DEAD_LETTER_MAX_BYTES, PRODUCER_DEFAULTS
+from core.settings import KafkaSettings
 
 
 class BatchProducer:

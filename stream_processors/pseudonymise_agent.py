@@ -20,12 +20,12 @@ from typing import cast
 
 import faust
 
-from earlylink.keys import load_keyring
-from earlylink.settings import Settings
+from core.settings import Settings
 from schemas.catalogue import catalogue
 from schemas.registry import codec_for
 from sink.connection import Durable
 from sink.ledger import write_ledger
+from sink.rows import LedgerEntry, Outcome
 from sink.sources import own_topic_sources, read_register
 from stream_processors.app import exit_on_failure, make_app
 from stream_processors.isolate import write_isolating
@@ -35,10 +35,11 @@ from stream_processors.messages import RawMessage, kafka_timestamp_ms, next_offs
 from stream_processors.metrics import observe_batch, serve
 from stream_processors.output import BatchProducer
 from stream_processors.pseudonymise.bloom import Encoder
+from stream_processors.pseudonymise.keyfiles import load_keyring
 from stream_processors.pseudonymise.rules import rules_from
 from stream_processors.pseudonymise.sealing import data_keys, position_of, seal
 from stream_processors.pseudonymise.sources import Register
-from stream_processors.pseudonymise.stage import LedgerEntry, Outcome, Pseudonymiser, Result
+from stream_processors.pseudonymise.stage import Pseudonymiser, Result
 
 log = logging.getLogger(__name__)
 SHRED_EVERY_S = 3600.0
@@ -176,7 +177,7 @@ class PseudonymiseBatches:
 
 def build(settings: Settings) -> faust.App:
     """The faust app with the pseudonymise agent attached."""
-    group = f"{settings.kafka.topic_prefix}-pseudonymise"
+    group = settings.kafka.group("pseudonymise")
     # the contracts registered (waiting for the registry) before the worker joins its group
     codec_for(settings, wait_s=settings.processor.wait_for_services_s)
     app = make_app(settings, group, "pseudonymise")

@@ -20,7 +20,7 @@ from typing import Any, cast
 
 import faust
 
-from earlylink.settings import Settings
+from core.settings import Settings
 from schemas.catalogue import Catalogue, catalogue
 from schemas.registry import codec_for
 from schemas.wire import DecodeError, decode
@@ -59,7 +59,7 @@ class Resolver:
         self.settings = settings
         self.contracts = contracts
         self.model = model
-        self.group = f"{settings.kafka.topic_prefix}-resolve"
+        self.group = settings.kafka.group("resolve")
         self._cache = RecordCache(settings.processor.record_cache)
         self.codec = codec_for(settings)
         self._prepared = False  # the stored index checked, the model recorded

@@ -14,7 +14,7 @@ from typing import Any
 
 import faust
 
-from earlylink.settings import Settings
+from core.settings import Settings
 
 HISTORY = 120  # throughput samples kept (one per batch)
 
@@ -47,8 +47,8 @@ STATS = StageStats()
 
 
 def _snapshot(settings: Settings, stage: str) -> dict[str, Any]:
-    from earlylink.ops import lag_rows
     from sink.analytics import query_view
+    from stream_processors.lag import lag_rows
 
     quality = query_view(settings.database_dsn, "data_quality", {}, None)
     return {

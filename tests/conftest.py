@@ -16,8 +16,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from earlylink.errors import EarlylinkError
-from earlylink.settings import DatabaseSettings, KafkaSettings, ProcessorSettings, Settings
+from core.errors import EarlylinkError
+from core.settings import DatabaseSettings, KafkaSettings, ProcessorSettings, Settings
 from schemas.models import Envelope, PersonRecord, Role
 
 

@@ -10,6 +10,7 @@ import psycopg
 import typer
 from rich.console import Console
 
+from core.errors import EarlylinkError
 from earlylink.cli.db_cmd import db_app, topics_app
 from earlylink.cli.deadletter_cmd import deadletter_app
 from earlylink.cli.keys_cmd import keys_app
@@ -22,7 +23,6 @@ from earlylink.cli.run_cmd import run_app
 from earlylink.cli.schemas_cmd import schemas_app
 from earlylink.cli.sources_cmd import sources_app
 from earlylink.cli.stack_cmd import stack_app
-from earlylink.errors import EarlylinkError
 
 app = typer.Typer(
     help="earlylink: near-real-time, privacy-preserving linkage of early-years service data.",
@@ -72,8 +72,8 @@ def demo(
     """The main job: stream a synthetic borough through the pipeline and print a summary."""
     from rich.console import Console
 
+    from core.settings import get_settings
     from earlylink.demo import run_demo, summary
-    from earlylink.settings import get_settings
 
     console = Console()
     settings = get_settings()
@@ -106,9 +106,9 @@ def evaluate(
     from rich.console import Console
     from rich.table import Table
 
+    from core.settings import get_settings
     from earlylink.evaluation import evaluate as run
     from earlylink.evaluation import explain_misses
-    from earlylink.settings import get_settings
     from stream_processors.resolve.diagnose import by_cause
 
     settings = get_settings()
@@ -142,7 +142,7 @@ def train(
     from rich.console import Console
     from rich.table import Table
 
-    from earlylink.settings import get_settings
+    from core.settings import get_settings
     from earlylink.training import train_on_graph
 
     console = Console()
@@ -178,8 +178,8 @@ def relink(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+    from core.settings import get_settings
     from earlylink.relink import Relinker
-    from earlylink.settings import get_settings
 
     relinker = Relinker(get_settings(), chunk)
     console = Console()

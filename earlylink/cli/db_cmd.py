@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from earlylink.settings import get_settings
+from core.settings import get_settings
 
 db_app = typer.Typer(help="The PostgreSQL schema.", no_args_is_help=True)
 topics_app = typer.Typer(help="earlylink's Kafka topics.", no_args_is_help=True)

@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from earlylink.errors import ConfigurationError
-from earlylink.settings import Settings, get_settings
+from core.errors import ConfigurationError
+from core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from earlylink.deadletters import Letter

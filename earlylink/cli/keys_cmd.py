@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from earlylink.settings import get_settings
+from core.settings import get_settings
 
 keys_app = typer.Typer(
     help="Pseudonymisation master secrets (see docs/pseudonymisation.md).", no_args_is_help=True
@@ -16,7 +16,7 @@ console = Console()
 @keys_app.command()
 def create() -> None:
     """Create the next key version (random 256 bits, file mode 0600). Prints no secret."""
-    from earlylink.keys import create_key
+    from stream_processors.pseudonymise.keyfiles import create_key
 
     version, path = create_key(get_settings())
     console.print(f"created key version {version}: {path}")
@@ -27,7 +27,7 @@ def create() -> None:
 @keys_app.command()
 def show() -> None:
     """The active key version and a public fingerprint (never the secret)."""
-    from earlylink.keys import load_keyring
+    from stream_processors.pseudonymise.keyfiles import load_keyring
 
     ring = load_keyring(get_settings())
     console.print(

@@ -10,13 +10,13 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from earlylink.settings import get_settings
+from core.settings import get_settings
 
 console = Console()
 
 
 def _table() -> Table:
-    from earlylink.ops import lag_rows
+    from stream_processors.lag import lag_rows
 
     table = Table(title=f"consumer lag at {time.strftime('%H:%M:%S')}")
     for column in ("group", "topic", "partition", "committed", "end", "lag", "lag s"):
@@ -56,9 +56,9 @@ def lag(
 def status() -> None:
     """The whole pipeline at a glance: services, processors (pid, health, web pages), lag."""
     from earlylink.cli.stack_cmd import status as stack_status
-    from earlylink.ops import lag_rows
     from earlylink.processors import PROCESSORS, processor, stage_status
     from stream_processors.app import WEB_PORT_OFFSET
+    from stream_processors.lag import lag_rows
 
     settings = get_settings()
     stack_status()
@@ -76,7 +76,7 @@ def status() -> None:
             name,
             str(pid) if pid else ("running elsewhere" if live else "stopped"),
             f"{live['events']:,}" if live else "-",
-            f"{lags.get(f'{settings.kafka.topic_prefix}-{name}', 0):,}",
+            f"{lags.get(settings.kafka.group(name), 0):,}",
             f"http://127.0.0.1:{port}/status  /metrics  /health" if live else "-",
         )
     console.print(table)

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from earlylink.settings import get_settings
+from core.settings import get_settings
 
 produce_app = typer.Typer(help="Publish service events to Kafka.", no_args_is_help=True)
 console = Console()

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from earlylink.settings import get_settings
+from core.settings import get_settings
 
 console = Console()
 SHORT = {
@@ -65,10 +65,10 @@ def dq(
 
 def reconcile() -> None:
     """Per source: received = pseudonymised + consent-suppressed + dead-lettered + quarantined."""
-    from earlylink.progress import end_offsets
     from sink.offsets import committed_offsets
     from sink.quality import ledger_count
     from sink.quality import reconcile as figures
+    from stream_processors.progress import end_offsets
 
     settings = get_settings()
     rows = figures(settings.database_dsn)
@@ -88,7 +88,7 @@ def reconcile() -> None:
         )
     console.print(table)
     raw = settings.kafka.topic("raw")
-    group = f"{settings.kafka.topic_prefix}-pseudonymise"
+    group = settings.kafka.group("pseudonymise")
     consumed = sum(committed_offsets(settings.database_dsn, group, raw).values())
     in_topic = sum(end_offsets(settings.kafka, raw).values())
     ledger = ledger_count(settings.database_dsn, raw)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from earlylink.settings import get_settings
+from core.settings import get_settings
 
 console = Console()
 

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
+from core.settings import Settings, get_settings
 from earlylink.processors import wait_for_services
-from earlylink.settings import Settings, get_settings
 
 run_app = typer.Typer(
     help="Run a stream processor in the foreground (Ctrl-C stops it).", no_args_is_help=True

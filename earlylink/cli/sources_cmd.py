@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from earlylink.settings import get_settings
+from core.settings import get_settings
 
 sources_app = typer.Typer(
     help="The register of source systems allowed to publish.", no_args_is_help=True

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from earlylink.settings import get_settings
+from core.settings import get_settings
 from earlylink.stack import LocalStack
 from earlylink.topics import ensure_topics
 

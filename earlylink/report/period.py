@@ -8,7 +8,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from earlylink.errors import ConfigurationError
+from core.errors import ConfigurationError
 
 QUARTER = re.compile(r"^(\d{4})\s*[Qq]([1-4])$")
 YEAR = re.compile(r"^(\d{4})$")

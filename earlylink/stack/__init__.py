@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from earlylink.errors import ConfigurationError
-from earlylink.settings import Settings
+from core.errors import ConfigurationError
+from core.settings import Settings
 from earlylink.stack.kafka import KafkaNode
 from earlylink.stack.postgres import PostgresNode
 from earlylink.stack.process import ManagedProcess

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from confluent_kafka.admin import AdminClient
 
-from earlylink.errors import StackError
-from earlylink.settings import KafkaSettings, PathSettings, StackSettings
+from core.errors import StackError
+from core.settings import KafkaSettings, PathSettings, StackSettings
 from earlylink.stack.process import ManagedProcess, run_checked, wait_until
 
 LOG4J2 = """\

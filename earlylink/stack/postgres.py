@@ -19,9 +19,9 @@ from typing import Any
 import psycopg
 from psycopg import conninfo
 
-from earlylink.credentials import OWNER, secrets_folder, stored_password
-from earlylink.errors import StackError
-from earlylink.settings import DatabaseSettings, PathSettings, StackSettings
+from core.credentials import OWNER, secrets_folder, stored_password
+from core.errors import StackError
+from core.settings import DatabaseSettings, PathSettings, StackSettings
 from earlylink.stack.process import ManagedProcess, run_checked, wait_until
 
 SYSTEM_USER = "embedded_postgres"

@@ -19,7 +19,7 @@ from typing import Any
 
 import psutil
 
-from earlylink.errors import StackError
+from core.errors import StackError
 
 # what a service needs of our environment; nothing else is passed on (an exported master secret
 # or database password would otherwise sit in Kafka's, PostgreSQL's and the registry's

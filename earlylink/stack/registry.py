@@ -17,9 +17,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from earlylink.credentials import secrets_folder, stored_password
-from earlylink.errors import StackError
-from earlylink.settings import PathSettings, StackSettings
+from core.credentials import secrets_folder, stored_password
+from core.errors import StackError
+from core.settings import PathSettings, StackSettings
 from earlylink.stack.postgres import PostgresNode
 from earlylink.stack.process import ManagedProcess, run_checked, wait_until
 

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from earlylink.errors import ConfigurationError
-from earlylink.settings import Settings
+from core.errors import ConfigurationError
+from core.settings import Settings
 from producers.extract.convert import Converted, convert
 from producers.extract.mapping import Mapping, check_columns, unused_columns
 from producers.extract.profile import Profile, add_row, profile_fields

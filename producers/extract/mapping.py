@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from earlylink.errors import ConfigurationError
+from core.errors import ConfigurationError
 from schemas.models import MODELS, Relationship
 
 SOURCES = ("column", "columns", "template", "constant")

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from earlylink.errors import ConfigurationError
+from core.errors import ConfigurationError
 
 ERROR = "__error__"
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from earlylink.settings import Settings
+from core.settings import Settings
 from producers.at_source import AtSourcePublisher
 from producers.pacing import paced
 from producers.publisher import Publisher

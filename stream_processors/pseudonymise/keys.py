@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from earlylink.errors import ConfigurationError
+from core.errors import ConfigurationError
 
 TOKEN_BYTES = 16  # 128-bit tokens: collision-free at national scale, half the storage of 256
 SALT = b"earlylink/pseudonymisation/v1"

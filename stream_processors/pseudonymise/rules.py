@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from earlylink.settings import LinkageSettings
+    from core.settings import LinkageSettings
 
 NOT_ID_CHARS = re.compile(r"[\s-]+")
 CHECKS = ("none", "mod11", "luhn")

@@ -25,7 +25,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from earlylink.errors import ConfigurationError, ContractError
+from core.errors import ConfigurationError, ContractError
 from stream_processors.messages import RawMessage
 from stream_processors.pseudonymise.keys import Keyring
 

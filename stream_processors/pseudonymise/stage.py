@@ -16,6 +16,7 @@ from typing import Any
 from schemas.catalogue import Catalogue
 from schemas.limits import MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES
 from schemas.wire import Codec, Decoded, DecodeError
+from sink.rows import LedgerEntry, Outcome
 from stream_processors.messages import RawMessage
 from stream_processors.pseudonymise.bloom import Encoder
 from stream_processors.pseudonymise.checks import event_problem, source_problem
@@ -40,13 +41,6 @@ ACTIVITY_KIND = {
 }
 
 
-class Outcome(StrEnum):
-    PSEUDONYMISED = "PSEUDONYMISED"
-    SUPPRESSED = "SUPPRESSED"
-    DEAD_LETTERED = "DEAD_LETTERED"
-    QUARANTINED = "QUARANTINED"  # its ledger row could not be written (stream_processors.isolate)
-
-
 class StageReason(StrEnum):
     """Dead-letter reasons of the stage itself (past decoding and validation)."""
 
@@ -57,24 +51,6 @@ class StageReason(StrEnum):
 
 def without_consent(decoded: Decoded) -> bool:
     return decoded.event_type == "PersonRecord" and decoded.record.get("consent") != "PERMITTED"
-
-
-@dataclass(frozen=True)
-class LedgerEntry:
-    """What happened to one raw message (no identifiers)."""
-
-    topic: str
-    partition: int
-    offset: int
-    outcome: Outcome
-    reason: str | None = None
-    event_id: str | None = None
-    source_system: str = "unknown"
-    event_type: str | None = None
-    event_time: dt.datetime | None = None
-    fields_present: int = 0
-    field_issues: tuple[str, ...] = ()
-    transliterated: int = 0  # names transliterated from another script
 
 
 @dataclass(frozen=True)

@@ -53,17 +53,6 @@ class FieldIssue(StrEnum):
     INVALID_ID = "INVALID_ID"  # a related record's id: that relation is left out
 
 
-FIELDS = (
-    "nhs_number",
-    "unique_pupil_number",
-    "given_names",
-    "family_name",
-    "date_of_birth",
-    "postcode",
-    "address_line",
-)
-
-
 @dataclass
 class CleanPerson:
     """The usable identifying fields of one person record, normalised."""

@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from earlylink.errors import ConfigurationError
+from core.errors import ConfigurationError
 from stream_processors.resolve.blocking import BlockingRule, rule_from
 from stream_processors.resolve.comparisons import Comparison, comparison_from
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from core.settings import PseudonymisationSettings, Settings
 from earlylink.evaluation import evaluate, explain_misses
-from earlylink.settings import PseudonymisationSettings, Settings
 from producers.synthetic.publish import publish_borough
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.models import PersonRecord

@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg
 
-from earlylink.settings import Settings
+from core.settings import Settings
 from producers.synthetic.publish import publish_borough
 from stream_processors.app import WEB_PORT_OFFSET
 from tests.conftest import run_chromium as _chromium

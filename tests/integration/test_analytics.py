@@ -13,8 +13,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from earlylink.errors import SinkError
-from earlylink.settings import Settings
+from core.errors import SinkError
+from core.settings import Settings
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
 from schemas.wire import encode

@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 from confluent_kafka import Producer
 
-from earlylink.settings import Settings
+from core.settings import Settings
 from schemas.catalogue import catalogue
 from schemas.models import (
     ContactType,

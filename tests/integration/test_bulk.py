@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from earlylink.settings import Settings
+from core.settings import Settings
 from sink.bulk import copy_rows, insert_new
 
 COLUMNS = ("item_key", "note", "tags")

@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 
-from earlylink.settings import Settings
+from core.settings import Settings
 from producers.publisher import Publisher
 from schemas.models import (
     ConsentChange,

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from confluent_kafka import Consumer, TopicPartition
 
-from earlylink.progress import end_offsets
-from earlylink.settings import Settings
+from core.settings import Settings
 from producers.extract import import_extract, load_mapping
 from schemas.registry import codec_for
+from stream_processors.progress import end_offsets
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

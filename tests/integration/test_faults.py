@@ -27,7 +27,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from earlylink.settings import Settings
+from core.settings import Settings
 from earlylink.stack import LocalStack
 from producers.synthetic.publish import PublishResult, publish_borough
 from sink.quality import reconcile

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from psycopg import conninfo
 
-from earlylink.settings import Settings
+from core.settings import Settings
 from producers.synthetic.publish import publish_borough
 from tests.conftest import wait_pipeline_caught_up
 

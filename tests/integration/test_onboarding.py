@@ -16,8 +16,8 @@ from typing import Any
 import psycopg
 from pydantic import SecretStr
 
+from core.settings import LinkageSettings, PseudonymisationSettings, Settings
 from earlylink.evaluation import evaluate
-from earlylink.settings import LinkageSettings, PseudonymisationSettings, Settings
 from producers.extract import check_extract, columns_of, import_extract, load_mapping
 from producers.febrl import dataset_path, truth_rows
 from producers.publisher import Publisher
@@ -168,9 +168,9 @@ def test_shared_ids_and_other_scripts_link_through_the_pipeline(
 
 
 def _key_maker(settings: Settings) -> Callable[[PersonRecord], str]:
-    from earlylink.keys import load_keyring
     from schemas.catalogue import catalogue
     from stream_processors.pseudonymise.bloom import Encoder
+    from stream_processors.pseudonymise.keyfiles import load_keyring
     from stream_processors.pseudonymise.stage import Pseudonymiser
 
     keyring = load_keyring(settings)

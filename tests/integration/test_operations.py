@@ -11,11 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from earlylink.ops import lag_rows
+from core.settings import Settings
 from earlylink.processors import stage_status
-from earlylink.settings import Settings
 from producers.synthetic.publish import publish_borough
 from stream_processors.app import WEB_PORT_OFFSET
+from stream_processors.lag import lag_rows
 from tests.conftest import wait_caught_up
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 from confluent_kafka import Consumer
 
-from earlylink.settings import Settings
+from core.settings import Settings
 from schemas.catalogue import catalogue
 from stream_processors.messages import RawMessage
 from stream_processors.resolve.model import load_model

@@ -15,7 +15,7 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 from psycopg import sql
 
-from earlylink.settings import Settings
+from core.settings import Settings
 from producers.publisher import Publisher
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
@@ -147,7 +147,7 @@ def _topic_bytes(settings: Settings, topic: str) -> list[tuple[bytes, bytes, dic
             "enable.auto.commit": False,
         }
     )
-    from earlylink.progress import end_offsets
+    from stream_processors.progress import end_offsets
 
     ends = end_offsets(settings.kafka, topic)
     consumer.assign([TopicPartition(topic, p, 0) for p in ends])
@@ -164,8 +164,8 @@ def _topic_bytes(settings: Settings, topic: str) -> list[tuple[bytes, bytes, dic
 
 def _opened(stored: list[tuple[bytes, bytes, dict[str, str]]]) -> list[Any]:
     """The dead letters as their data keys open them (sealed: the topic holds no raw bytes)."""
-    from earlylink.keys import load_keyring
-    from earlylink.settings import PseudonymisationSettings
+    from core.settings import PseudonymisationSettings
+    from stream_processors.pseudonymise.keyfiles import load_keyring
     from stream_processors.pseudonymise.sealing import data_keys, open_sealed
 
     settings = Settings(pseudonymisation=PseudonymisationSettings(secret=TEST_SECRET))
@@ -311,8 +311,8 @@ def test_pipeline_stage_one(
 def test_pseudonymise_at_source_sends_tokens_only(
     live_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from earlylink.progress import end_offsets
     from producers.at_source import AtSourcePublisher
+    from stream_processors.progress import end_offsets
 
     monkeypatch.setenv("EARLYLINK_PSEUDONYMISATION_SECRET", TEST_SECRET)
     settings = live_settings

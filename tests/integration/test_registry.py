@@ -16,8 +16,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from earlylink.errors import RegistryError
-from earlylink.settings import Settings
+from core.errors import RegistryError
+from core.settings import Settings
 from earlylink.stack import LocalStack
 from producers.publisher import Publisher
 from schemas.catalogue import Catalogue, catalogue

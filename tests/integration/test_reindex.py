@@ -10,7 +10,7 @@ from typing import Any
 
 import psycopg
 
-from earlylink.settings import Settings
+from core.settings import Settings
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
 from schemas.wire import encode

@@ -15,10 +15,10 @@ import psycopg
 import pytest
 
 from bench.store import load_borough
-from earlylink.errors import ConfigurationError
+from core.errors import ConfigurationError
+from core.settings import Settings
 from earlylink.report.build import Report, build_report
 from earlylink.report.page import COMPLETENESS, FIGURES
-from earlylink.settings import Settings
 from sink.report import VIEWS
 from tests.conftest import run_chromium
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import psycopg
 
+from core.settings import Settings
 from earlylink.processors import remaining
-from earlylink.settings import Settings
 from producers.publisher import Publisher
 from tests.conftest import processor_env
 from tests.integration.test_resolve_order import _resolve, pseudonymised  # noqa: F401 (fixture)

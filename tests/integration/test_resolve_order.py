@@ -22,9 +22,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from earlylink.errors import ConfigurationError
+from core.errors import ConfigurationError
+from core.settings import Settings
 from earlylink.relink import Relinker, RelinkReport
-from earlylink.settings import Settings
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
 from schemas.models import Event, PersonRecord

@@ -10,7 +10,7 @@ from typing import Any
 
 import psycopg
 
-from earlylink.settings import Settings
+from core.settings import Settings
 from producers.synthetic.publish import publish_borough
 from tests.conftest import wait_caught_up
 

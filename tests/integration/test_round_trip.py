@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from confluent_kafka import Consumer
 
-from earlylink.settings import Settings
+from core.settings import Settings
 from earlylink.topics import TopicSpec, ensure_topics
 from producers.publisher import Publisher
 from schemas.models import MODELS, PersonRecord

@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 
-from earlylink.settings import Settings
+from core.settings import Settings
 from earlylink.topics import ensure_topics, own_topic_spec
 from producers.publisher import Publisher
 from schemas.models import (

@@ -8,7 +8,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from earlylink.settings import PathSettings, Settings
+from core.settings import PathSettings, Settings
 from earlylink.stack import LocalStack
 from sink.migrate import migrate
 
@@ -71,7 +71,7 @@ def test_retention_comes_from_the_settings_and_reaches_existing_topics(
 ) -> None:
     from confluent_kafka.admin import AdminClient, ConfigResource
 
-    from earlylink.settings import KafkaSettings
+    from core.settings import KafkaSettings
     from earlylink.topics import ensure_topics
 
     settings = isolated()  # its topics made with the default retention

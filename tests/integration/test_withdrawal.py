@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from earlylink.settings import Settings
+from core.settings import Settings
 from schemas.catalogue import catalogue
 from schemas.limits import FINAL_VERSION
 from schemas.models import (

@@ -30,7 +30,7 @@ def test_kafka_is_kraft_4x() -> None:
 
 
 def test_the_registry_is_the_stack_s_version_on_sql_storage_and_every_job_uses_it() -> None:
-    from earlylink.settings import StackSettings
+    from core.settings import StackSettings
 
     services = _compose()["services"]
     registry = services["registry"]

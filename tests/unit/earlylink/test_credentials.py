@@ -10,9 +10,9 @@ import pytest
 from psycopg import conninfo
 from pydantic import SecretStr
 
-from earlylink.credentials import stored_password
-from earlylink.errors import ConfigurationError
-from earlylink.settings import DatabaseSettings, StackSettings
+from core.credentials import stored_password
+from core.errors import ConfigurationError
+from core.settings import DatabaseSettings, StackSettings
 from earlylink.stack.postgres import _scram, _trusting
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from earlylink.errors import ConfigurationError
-from earlylink.keys import load_keyring
-from earlylink.settings import PathSettings, PseudonymisationSettings, Settings
+from core.errors import ConfigurationError
+from core.settings import PathSettings, PseudonymisationSettings, Settings
 from earlylink.stack.process import ManagedProcess
+from stream_processors.pseudonymise.keyfiles import load_keyring
 
 ROOT = Path(__file__).resolve().parents[3]
 SECRET = "ab" * 32

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from earlylink.settings import DatabaseSettings, KafkaSettings, Settings, StackSettings
+from core.settings import DatabaseSettings, KafkaSettings, Settings, StackSettings
 
 
 def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -54,7 +54,7 @@ def test_sasl_settings_reach_the_client_config(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_gc_thresholds_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from earlylink.settings import ProcessorSettings
+    from core.settings import ProcessorSettings
 
     assert ProcessorSettings().gc_thresholds == (50_000, 20, 100)
     monkeypatch.setenv("EARLYLINK_PROCESSOR_GC_THRESHOLDS", "[10000, 5, 50]")
@@ -64,7 +64,7 @@ def test_gc_thresholds_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 def test_the_registry_is_the_local_stack_s_unless_configured(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from earlylink.settings import RegistrySettings
+    from core.settings import RegistrySettings
     from earlylink.stack import LocalStack
 
     stack = StackSettings(registry_port=18555)

@@ -59,7 +59,7 @@ def test_jsonl_rows_with_bad_json_are_reported(tmp_path: Path) -> None:
 
 
 def test_unknown_event_type_in_mapping_is_a_clear_error(tmp_path: Path) -> None:
-    from earlylink.errors import ConfigurationError
+    from core.errors import ConfigurationError
 
     path = tmp_path / "m.yaml"
     path.write_text("source_system: s\nevent_type: Nope\nfields: {record_id: id}\n")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from earlylink.errors import ConfigurationError
+from core.errors import ConfigurationError
 from producers.extract import check_extract, columns_of, convert, load_mapping, rows_of
 from producers.extract.importer import import_extract
 from producers.extract.mapping import check_columns, unused_columns
@@ -248,7 +248,7 @@ def test_jsonl_columns_are_every_key_used(tmp_path: Path) -> None:
 
 
 def test_an_extract_with_one_record_id_for_every_row_is_refused(tmp_path: Path) -> None:
-    from earlylink.settings import KafkaSettings, Settings
+    from core.settings import KafkaSettings, Settings
 
     mapping = load_mapping(_mapping(tmp_path, BASE.replace("record_id: id", "record_id: role")))
     path = _extract(tmp_path, ROW, ROW.replace("A1", "A2"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from earlylink.errors import ConfigurationError
+from core.errors import ConfigurationError
 from producers.febrl import dataset_path, person_of, truth_rows
 
 

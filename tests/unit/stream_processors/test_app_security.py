@@ -5,7 +5,7 @@ from __future__ import annotations
 import faust
 import pytest
 
-from earlylink.settings import KafkaSettings
+from core.settings import KafkaSettings
 from stream_processors.app import broker_credentials
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import psycopg
 import pytest
 
-from earlylink.errors import SinkError, SinkUnavailable
+from core.errors import SinkError, SinkUnavailable
 from stream_processors.isolate import failure_reason, write_isolating
 from stream_processors.messages import RawMessage
 

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from sink.ledger import _row
+from sink.rows import LedgerEntry, Outcome
 from stream_processors.messages import kafka_timestamp_ms
-from stream_processors.pseudonymise.stage import LedgerEntry, Outcome
 
 
 @pytest.mark.parametrize(

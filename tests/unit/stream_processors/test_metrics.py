@@ -7,7 +7,7 @@ import pytest
 from confluent_kafka import KafkaError, KafkaException
 from prometheus_client import CollectorRegistry
 
-from earlylink.settings import Settings
+from core.settings import Settings
 from stream_processors.metrics import LagCollector
 
 
@@ -17,7 +17,7 @@ def test_kafka_away_at_registration_or_scrape_is_not_a_failure(
     def away(settings: Settings) -> list[object]:
         raise KafkaException(KafkaError(KafkaError._UNKNOWN_PARTITION))
 
-    monkeypatch.setattr("earlylink.ops.lag_rows", away)
+    monkeypatch.setattr("stream_processors.lag.lag_rows", away)
     collector = LagCollector(Settings())
     CollectorRegistry().register(collector)  # (this once collected, and raised)
     families = list(collector.collect())

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from earlylink.errors import ConfigurationError
+from core.errors import ConfigurationError
 from earlylink.report.period import Period, parse_period
 
 D = dt.date

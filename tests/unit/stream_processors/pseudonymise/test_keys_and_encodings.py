@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from earlylink.errors import ConfigurationError
+from core.errors import ConfigurationError
 from stream_processors.pseudonymise.bloom import Encoder, dice
 from stream_processors.pseudonymise.keys import TOKEN_BYTES, Keyring
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from earlylink.settings import LinkageSettings
+from core.settings import LinkageSettings
 from stream_processors.pseudonymise.normalise import in_other_script, normalise_name
 from stream_processors.pseudonymise.rules import SharedScheme, rules_from
 from stream_processors.pseudonymise.validate import FieldIssue, clean_person

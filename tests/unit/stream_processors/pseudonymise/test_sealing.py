@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from earlylink.errors import ConfigurationError
+from core.errors import ConfigurationError
 from stream_processors.pseudonymise.keys import Keyring
 from stream_processors.pseudonymise.sealing import (
     DataKeys,

@@ -11,10 +11,11 @@ import pytest
 from schemas.catalogue import catalogue
 from schemas.models import ConsentState, PersonRecord, ServiceContact
 from schemas.wire import decode, encode
+from sink.rows import Outcome
 from stream_processors.messages import RawMessage
 from stream_processors.pseudonymise.bloom import Encoder
 from stream_processors.pseudonymise.keys import Keyring
-from stream_processors.pseudonymise.stage import Outcome, Pseudonymiser
+from stream_processors.pseudonymise.stage import Pseudonymiser
 
 NOW = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
 RING = Keyring({1: b"k" * 32}, 1)

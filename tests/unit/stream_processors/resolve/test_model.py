@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from earlylink.errors import ConfigurationError
+from core.errors import ConfigurationError
 from stream_processors.resolve.model import Model, load_model
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
-from earlylink.settings import KafkaSettings
+from core.settings import KafkaSettings
 
 #: Errors a broker gives while it restarts or elects leaders: worth waiting out.
 TRANSIENT = frozenset(

@@ -19,7 +19,7 @@ import os
 import secrets
 from pathlib import Path
 
-from earlylink.errors import ConfigurationError
+from core.errors import ConfigurationError
 
 LOGINS = {
     "pseudonymise": "earlylink_pseudonymise",

@@ -16,7 +16,7 @@ from psycopg import conninfo
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from earlylink.credentials import LOGINS, OWNER, secrets_folder, stored_password
+from core.credentials import LOGINS, OWNER, secrets_folder, stored_password
 
 
 def _secrets_dir() -> str | None:
@@ -90,6 +90,10 @@ class KafkaSettings(BaseSettings):
         """The full name of one of earlylink's topics."""
         return f"{self.topic_prefix}.{name}"
 
+    def group(self, stage: str) -> str:
+        """The consumer group of one of earlylink's stages (``pseudonymise``, ``resolve``)."""
+        return f"{self.topic_prefix}-{stage}"
+
 
 class RegistrySettings(BaseSettings):
     """The Confluent-API schema registry events are framed through (``docs/schemas.md``).
@@ -130,7 +134,7 @@ class DatabaseSettings(BaseSettings):
     """The PostgreSQL that holds the identity graph. ``url`` set skips the embedded server.
 
     ``login`` makes every connection of this process use that least-privileged login role
-    instead of the owner (``earlylink.credentials``): the processors run so."""
+    instead of the owner (``core.credentials``): the processors run so."""
 
     model_config = _config("EARLYLINK_DATABASE_")
 

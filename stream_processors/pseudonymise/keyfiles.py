@@ -16,8 +16,8 @@ import secrets
 import stat
 from pathlib import Path
 
-from earlylink.errors import ConfigurationError
-from earlylink.settings import Settings
+from core.errors import ConfigurationError
+from core.settings import Settings
 from stream_processors.pseudonymise.keys import Keyring
 
 KEY_FILE = re.compile(r"^master-v(\d+)\.key$")

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from confluent_kafka import Consumer, TopicPartition
 
-from earlylink.progress import high_watermark, probe_consumer
-from earlylink.settings import Settings
+from core.settings import Settings
 from sink.offsets import committed_offsets
+from stream_processors.progress import high_watermark, probe_consumer
 
 STAGES = (("pseudonymise", "raw"), ("resolve", "pseudonymised"))
 
@@ -37,7 +37,7 @@ def lag_rows(settings: Settings) -> list[LagRow]:
     try:
         for stage, topic_name in STAGES:
             topic = settings.kafka.topic(topic_name)
-            group = f"{settings.kafka.topic_prefix}-{stage}"
+            group = settings.kafka.group(stage)
             done = committed_offsets(settings.database_dsn, group, topic)
             metadata = consumer.list_topics(topic, timeout=10)
             for partition in sorted(metadata.topics[topic].partitions):
