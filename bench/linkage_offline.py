@@ -36,8 +36,8 @@ from stream_processors.pseudonymise.stage import Pseudonymiser
 from stream_processors.resolve.batch import recluster, score_changed
 from stream_processors.resolve.blocking import candidate_pairs
 from stream_processors.resolve.diagnose import by_cause, misses
-from stream_processors.resolve.evaluate import pairwise
 from stream_processors.resolve.model import Model, load_model
+from stream_processors.resolve.pairwise import pairwise
 from stream_processors.resolve.records import LinkRecord, from_pseudo
 from stream_processors.resolve.train import train
 

@@ -42,7 +42,7 @@ from producers.extract import import_extract, load_mapping, rows_of
 from producers.febrl import dataset_path, person_of
 from sink.graph import blocked_pairs
 from sink.sources import add_sources
-from stream_processors.resolve.evaluate import Quality, pairwise
+from stream_processors.resolve.pairwise import Quality, pairwise
 
 ROOT = Path(__file__).resolve().parents[1]
 FEBRL_AS_OF = dt.date(2000, 1, 1)

@@ -14,7 +14,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from core.errors import ContractError
 from core.settings import Settings
 from schemas.registry import codec_for
-from stream_processors.progress import end_offsets
+from stream_processors.lag import end_offsets
 from stream_processors.pseudonymise.keyfiles import load_keyring
 from stream_processors.pseudonymise.sealing import (
     DataKeys,

@@ -10,20 +10,19 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg
-
 from core.settings import Settings
 from producers.synthetic.timeline import TruthRow
 from producers.synthetic.truth import read_truth
 from schemas.catalogue import catalogue
 from schemas.wire import decode
 from sink.graph import active_payloads
+from sink.linked import mothers_of_persons, person_of_records
 from stream_processors.pseudonymise.bloom import Encoder
 from stream_processors.pseudonymise.keyfiles import load_keyring
 from stream_processors.pseudonymise.stage import Pseudonymiser
 from stream_processors.resolve.diagnose import Miss, misses
-from stream_processors.resolve.evaluate import Quality, pairs_together, pairwise
 from stream_processors.resolve.model import load_model
+from stream_processors.resolve.pairwise import Quality, pairs_together, pairwise
 from stream_processors.resolve.records import from_pseudo
 
 EXCLUDED = ("opted_out", "withdrew_consent", "retracted")
@@ -58,21 +57,8 @@ def evaluate(settings: Settings, truth_path: Path) -> Evaluation:
         (r.source_system, r.record_id): stage.record_key(r.source_system, r.record_id)
         for r in truth_rows
     }
-    with psycopg.connect(settings.database_dsn) as conn:
-        predicted: dict[str, str] = dict(
-            conn.execute(
-                "SELECT m.record_key, m.person_id FROM memberships m JOIN records r USING"
-                " (record_key) WHERE r.state = 'ACTIVE'"
-            ).fetchall()
-        )
-        families: dict[str, set[str]] = defaultdict(set)
-        for child, mother in conn.execute(
-            "SELECT DISTINCT m.person_id, mm.person_id FROM record_relations rr"
-            " JOIN memberships m ON m.record_key = rr.record_key"
-            " JOIN memberships mm ON mm.record_key = rr.related_key"
-            " WHERE rr.relationship = 'MOTHER'"
-        ).fetchall():
-            families[child].add(mother)
+    predicted = person_of_records(settings.database_dsn)
+    families = mothers_of_persons(settings.database_dsn)
     truth = {
         key_of[(r.source_system, r.record_id)]: r.person_id
         for r in truth_rows

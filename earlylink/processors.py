@@ -14,7 +14,7 @@ from core.errors import StackError
 from core.settings import Settings
 from earlylink.stack.process import ManagedProcess
 from sink.offsets import committed_offsets
-from stream_processors.progress import end_offsets, lag_of
+from stream_processors.lag import end_offsets, lag_of
 
 PROCESSORS = ("pseudonymise", "resolve")
 
@@ -102,14 +102,9 @@ def _kafka_answers(settings: Settings) -> bool:
 
 
 def _database_answers(settings: Settings) -> bool:
-    import psycopg
+    from sink.connection import answers
 
-    try:
-        with psycopg.connect(settings.database_dsn, connect_timeout=2) as conn:
-            conn.execute("SELECT 1")
-        return True
-    except psycopg.Error:
-        return False
+    return answers(settings.database_dsn)
 
 
 def wait_for_services(settings: Settings, timeout_s: float) -> None:

@@ -23,6 +23,9 @@ from core.errors import SinkUnavailable
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Conn = psycopg.AsyncConnection[tuple[Any, ...]]
+# the server went away or refused the connection: retryable, not the data's fault (the class
+# callers outside sink/ catch, so that they need not import psycopg)
+ConnectionLost = psycopg.OperationalError
 
 
 class Durable:
@@ -71,3 +74,13 @@ class Durable:
             with contextlib.suppress(psycopg.Error):
                 await self._conn.close()
             self._conn = None
+
+
+def answers(dsn: str, timeout_s: int = 2) -> bool:
+    """Whether the database at ``dsn`` takes a connection and a query now."""
+    try:
+        with psycopg.connect(dsn, connect_timeout=timeout_s) as conn:
+            conn.execute("SELECT 1")
+        return True
+    except psycopg.Error:
+        return False

@@ -14,14 +14,13 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
-import psycopg
-
 from core.errors import DeliveryError, SinkUnavailable
+from sink.connection import ConnectionLost
 from stream_processors.messages import RawMessage
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
-TRANSIENT = (psycopg.OperationalError, SinkUnavailable, DeliveryError)
+TRANSIENT = (ConnectionLost, SinkUnavailable, DeliveryError)
 BATCH_ATTEMPTS = 2  # the whole batch; each half is tried once
 
 

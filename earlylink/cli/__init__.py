@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import psycopg
 import typer
 from rich.console import Console
 
@@ -23,6 +22,7 @@ from earlylink.cli.run_cmd import run_app
 from earlylink.cli.schemas_cmd import schemas_app
 from earlylink.cli.sources_cmd import sources_app
 from earlylink.cli.stack_cmd import stack_app
+from sink.connection import ConnectionLost
 
 app = typer.Typer(
     help="earlylink: near-real-time, privacy-preserving linkage of early-years service data.",
@@ -55,7 +55,7 @@ def main() -> None:
     except EarlylinkError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(1)
-    except psycopg.OperationalError as exc:
+    except ConnectionLost as exc:
         err.print(
             f"[bold red]error:[/] cannot use PostgreSQL: {exc}\n"
             "Is the stack up (`earlylink stack up`) and the database there?",

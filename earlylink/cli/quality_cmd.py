@@ -68,7 +68,7 @@ def reconcile() -> None:
     from sink.offsets import committed_offsets
     from sink.quality import ledger_count
     from sink.quality import reconcile as figures
-    from stream_processors.progress import end_offsets
+    from stream_processors.lag import end_offsets
 
     settings = get_settings()
     rows = figures(settings.database_dsn)

@@ -4,5 +4,5 @@ plan (``batch``: a batch sorted by kind; ``plan``: which versions apply, consent
 typed rows to write) -> block (``blocking``) -> compare (``comparisons``) -> score (``model``,
 ``score``: every link keeps its levels as evidence) -> cluster (``cluster``, under the
 constraints of ``score.cannot_link``). Around them: ``train`` (u and m), ``cache`` (decoded
-records), ``evaluate`` and ``diagnose`` (quality against a truth, misses by cause).
+records), ``pairwise`` and ``diagnose`` (quality against a truth, misses by cause).
 """

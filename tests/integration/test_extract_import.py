@@ -11,7 +11,7 @@ from confluent_kafka import Consumer, TopicPartition
 from core.settings import Settings
 from producers.extract import import_extract, load_mapping
 from schemas.registry import codec_for
-from stream_processors.progress import end_offsets
+from stream_processors.lag import end_offsets
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -147,7 +147,7 @@ def _topic_bytes(settings: Settings, topic: str) -> list[tuple[bytes, bytes, dic
             "enable.auto.commit": False,
         }
     )
-    from stream_processors.progress import end_offsets
+    from stream_processors.lag import end_offsets
 
     ends = end_offsets(settings.kafka, topic)
     consumer.assign([TopicPartition(topic, p, 0) for p in ends])
@@ -312,7 +312,7 @@ def test_pseudonymise_at_source_sends_tokens_only(
     live_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from producers.at_source import AtSourcePublisher
-    from stream_processors.progress import end_offsets
+    from stream_processors.lag import end_offsets
 
     monkeypatch.setenv("EARLYLINK_PSEUDONYMISATION_SECRET", TEST_SECRET)
     settings = live_settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from confluent_kafka import KafkaError, KafkaException
 
-from stream_processors.progress import PartitionLag, lag_of, transient
+from stream_processors.lag import PartitionLag, lag_of, transient
 
 
 @pytest.mark.parametrize(
