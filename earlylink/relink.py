@@ -110,24 +110,30 @@ class Relinker:
                 return await graph.state(conn, MODEL_STATE), await graph.state(conn, RELINK_STATE)
 
         running, saved = await self.db.run(read)
+        self._check_model(running)
+        state = RelinkState.parse(saved)
+        if restart or state is None or state.model != self.model.version:
+            return RelinkState(self.model.version)
+        return state
+
+    def _check_model(self, running: str | None) -> None:
         if running is not None and running != self.model.version:
             raise ConfigurationError(
                 f"the resolver runs model {running}, not the configured {self.model.version}"
                 f" ({self.settings.processor.model_path or 'the shipped model'}): restart the"
                 " resolver with this model first, so that it and the relink score alike"
             )
-        state = RelinkState.parse(saved)
-        if restart or state is None or state.model != self.model.version:
-            return RelinkState(self.model.version)
-        return state
 
     async def _left(self, conn: graph.Conn, *, after: str) -> int:
         async with conn.transaction():
             return await graph.active_count(conn, after)
 
     async def _step(self, conn: graph.Conn, *, state: RelinkState) -> RelinkState:
-        """One chunk and the new state, in one transaction."""
+        """One chunk and the new state, in one transaction (refused if the resolver was
+        restarted with another model meanwhile)."""
         async with conn.transaction():
+            await graph.lock_graph(conn)
+            self._check_model(await graph.state(conn, MODEL_STATE))
             keys = await self.resolver.relink_after(conn, state.after, self.chunk)
             if keys:
                 state = RelinkState(state.model, keys[-1], state.done + len(keys))

@@ -69,15 +69,19 @@ class Resolver:
         made with other rules, and record the model this resolver runs."""
         await graph.lock_graph(conn)
         await self.reindex_if_stale(conn)
-        if await graph.state(conn, MODEL_STATE) != self.model.version:
-            await graph.set_state(conn, MODEL_STATE, self.model.version)
-            await graph.set_state(conn, RELINK_STATE, "")  # a relink done before is undone
+        await self._record_model(conn)
         self._prepared = True
 
     async def start(self, conn: graph.Conn) -> None:
-        """``prepare`` in a transaction of its own, when the worker starts."""
+        """When the worker starts, in a transaction of its own and without the graph lock (a
+        batch or a relink may hold it): record the model it runs, for ``earlylink relink``."""
         async with conn.transaction():
-            await self.prepare(conn)
+            await self._record_model(conn)
+
+    async def _record_model(self, conn: graph.Conn) -> None:
+        if await graph.state(conn, MODEL_STATE) != self.model.version:
+            await graph.set_state(conn, MODEL_STATE, self.model.version)
+            await graph.set_state(conn, RELINK_STATE, "")  # a relink done before is undone
 
     async def reindex_if_stale(self, conn: graph.Conn, chunk: int = 5_000) -> int:
         """Rebuild every active record's blocking keys when the stored index was built with
@@ -321,7 +325,7 @@ def build(settings: Settings) -> faust.App:
         db = Durable(settings.database_dsn, "resolve")
         out = BatchProducer(settings.kafka)
         log.info("resolving with model %s", model.version)
-        await db.run(resolver.start)  # before any batch: ``earlylink relink`` sees the model
+        await db.run(resolver.start)  # ``earlylink relink`` sees the model before any batch
         patience = settings.processor.wait_for_services_s
         # a crash's unpublished changes
         left = await publish_pending(db, out, changes_topic, resolver.codec)

@@ -148,3 +148,18 @@ def test_upn_check_letter_is_from_the_dfe_alphabet(seed: int) -> None:
 def test_event_dates_within_the_programme_window() -> None:
     for event in borough()[1]:
         assert dt.date(2020, 1, 1) <= event.envelope.event_time.date() <= dt.date(2026, 6, 1)  # type: ignore[attr-defined]
+
+
+def test_services_are_a_table_the_code_reads() -> None:
+    from producers.synthetic.services import SERVICE_BY_CODE, SERVICES, Service, load_services
+    from schemas.models import ContactType
+
+    assert len(SERVICES) == len(SERVICE_BY_CODE) >= 20
+    births = SERVICE_BY_CODE["maternity-births"]
+    assert births.placeholder_babies and births.contacts == (1, 1)
+    assert births.contact_type is ContactType.APPOINTMENT
+    (one,) = load_services(
+        "- {code: x, kind: community, reach_children: 0.1, reach_mothers: 0, reach_partners: 0,"
+        " nhs: 0, contact_type: SESSION, activities: [a, b]}"
+    )
+    assert one == Service("x", "community", 0.1, 0, 0, 0, ContactType.SESSION, ("a", "b"))
