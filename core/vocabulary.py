@@ -13,3 +13,7 @@ FIELDS = (
     "postcode",
     "address_line",
 )
+
+# the header a replayed dead letter carries (``earlylink deadletter replay``): the letter's
+# position, "<dead-letter topic>:<partition>:<offset>"; the pseudonymiser's ledger keeps it
+REPLAYED_FROM = "replayed-from"

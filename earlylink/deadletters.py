@@ -13,6 +13,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 
 from core.errors import ContractError
 from core.settings import Settings
+from core.vocabulary import REPLAYED_FROM
 from schemas.registry import codec_for
 from stream_processors.lag import end_offsets
 from stream_processors.pseudonymise.keyfiles import load_keyring
@@ -160,7 +161,7 @@ def replay(settings: Settings, chosen: list[tuple[Letter, Opened]]) -> int:
             origin,
             value=content.value,
             key=content.key,
-            headers=[("replayed-from", header.encode())],
+            headers=[(REPLAYED_FROM, header.encode())],
             on_delivery=count,
         )
     producer.flush(60)

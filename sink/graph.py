@@ -27,6 +27,7 @@ from sink.rows import (
     RecordRow,
     RelationRow,
     ScoredEdge,
+    StoredPayload,
     StoredRecord,
 )
 
@@ -129,8 +130,8 @@ async def set_state(conn: Conn, name: str, value: str) -> None:
     )
 
 
-async def active_after(conn: Conn, after: str, limit: int) -> list[tuple[str, int, bytes]]:
-    """Up to ``limit`` active records with a key after ``after``: (key, version, payload)."""
+async def active_after(conn: Conn, after: str, limit: int) -> list[StoredPayload]:
+    """Up to ``limit`` active records with a key after ``after``, in key order."""
     rows = await (
         await conn.execute(
             "SELECT record_key, record_version, payload FROM records WHERE state = 'ACTIVE'"
@@ -138,7 +139,7 @@ async def active_after(conn: Conn, after: str, limit: int) -> list[tuple[str, in
             (after, limit),
         )
     ).fetchall()
-    return [(r[0], int(r[1]), bytes(r[2])) for r in rows]
+    return [StoredPayload(r[0], int(r[1]), bytes(r[2])) for r in rows]
 
 
 async def active_count(conn: Conn, after: str = "") -> int:

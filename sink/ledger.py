@@ -27,6 +27,7 @@ LEDGER_COLUMNS = (
     "fields_present",
     "field_issues",
     "transliterated",
+    "replayed_from",
 )
 
 
@@ -46,6 +47,7 @@ def _row(entry: LedgerEntry, raw_ms: int | None) -> tuple[Any, ...]:
         entry.fields_present,
         list(entry.field_issues),
         entry.transliterated,
+        entry.replayed_from,
     )
 
 

@@ -23,6 +23,8 @@ class Reconciliation:
     suppressed: int
     dead_lettered: int
     quarantined: int = 0
+    replays: int = 0  # of the received: dead letters replayed (counted again, once each time)
+    letters_replayed: int = 0  # of the dead-lettered: replayed since, and taken that time
 
     @property
     def balanced(self) -> bool:
@@ -33,17 +35,25 @@ class Reconciliation:
 
 def reconcile(dsn: str) -> list[Reconciliation]:
     """Per source: received = pseudonymised + suppressed + dead-lettered + quarantined (a
-    message the resolver quarantined counts there, not as pseudonymised)."""
+    message the resolver quarantined counts there, not as pseudonymised). A replayed dead letter
+    is received again: ``replays`` says how many of the received were, ``letters_replayed`` how
+    many of the dead-lettered were replayed and not dead-lettered again."""
     query = """
-        WITH q AS (SELECT DISTINCT event_id FROM resolve_quarantine WHERE event_id IS NOT NULL)
-        SELECT source_system, count(*),
+        WITH q AS (SELECT DISTINCT event_id FROM resolve_quarantine WHERE event_id IS NOT NULL),
+             r AS (SELECT DISTINCT event_id FROM ingest_ledger WHERE replayed_from IS NOT NULL
+                   AND outcome <> 'DEAD_LETTERED' AND event_id IS NOT NULL)
+        SELECT l.source_system, count(*),
                count(*) FILTER (WHERE outcome = 'PSEUDONYMISED' AND q.event_id IS NULL),
                count(*) FILTER (WHERE outcome = 'SUPPRESSED'),
                count(*) FILTER (WHERE outcome = 'DEAD_LETTERED'),
                count(*) FILTER (WHERE outcome = 'QUARANTINED'
-                                   OR (outcome = 'PSEUDONYMISED' AND q.event_id IS NOT NULL))
-        FROM ingest_ledger l LEFT JOIN q USING (event_id)
-        GROUP BY source_system ORDER BY source_system"""
+                                   OR (outcome = 'PSEUDONYMISED' AND q.event_id IS NOT NULL)),
+               count(*) FILTER (WHERE l.replayed_from IS NOT NULL),
+               count(*) FILTER (WHERE outcome = 'DEAD_LETTERED' AND l.replayed_from IS NULL
+                                   AND r.event_id IS NOT NULL)
+        FROM ingest_ledger l LEFT JOIN q ON q.event_id = l.event_id
+             LEFT JOIN r ON r.event_id = l.event_id
+        GROUP BY l.source_system ORDER BY l.source_system"""
     with psycopg.connect(dsn) as conn:
         return [Reconciliation(*row) for row in conn.execute(query).fetchall()]
 

@@ -24,6 +24,14 @@ class StoredRecord:
     event_id: str = ""  # of the version stored: of two contents at one version, the larger wins
 
 
+class StoredPayload(NamedTuple):
+    """An active record's current version and pseudonymised payload, as the graph holds it."""
+
+    record_key: str
+    record_version: int
+    payload: bytes
+
+
 class RecordRow(NamedTuple):
     """A version of a person record; ``payload`` is None when it may not link (suppressed)."""
 
@@ -130,3 +138,4 @@ class LedgerEntry:
     fields_present: int = 0
     field_issues: tuple[str, ...] = ()
     transliterated: int = 0  # names transliterated from another script
+    replayed_from: str | None = None  # a replayed dead letter: the letter's position

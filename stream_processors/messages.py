@@ -17,6 +17,7 @@ class RawMessage:
     offset: int
     value: bytes
     timestamp_ms: int | None = None
+    replayed_from: str | None = None  # a replayed dead letter: the letter's position
 
 
 def next_offsets(batch: Sequence[RawMessage]) -> dict[tuple[str, int], int]:

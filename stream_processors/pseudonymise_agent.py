@@ -14,13 +14,14 @@ import datetime as dt
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import cast
+from typing import Any, cast
 
 import faust
 
 from core.settings import Settings
+from core.vocabulary import REPLAYED_FROM
 from schemas.catalogue import catalogue
 from schemas.registry import codec_for
 from sink.connection import Durable
@@ -49,7 +50,19 @@ WITHHELD = "withheld: no consent to linkage"
 def _message(event: faust.EventT[bytes]) -> RawMessage:
     msg = event.message
     stamp = kafka_timestamp_ms(msg.timestamp)
-    return RawMessage(msg.topic, msg.partition, msg.offset, event.value, stamp)
+    replayed = replayed_from(msg.headers)
+    return RawMessage(msg.topic, msg.partition, msg.offset, event.value, stamp, replayed)
+
+
+def replayed_from(headers: Any) -> str | None:
+    """The ``replayed-from`` header (``earlylink deadletter replay``), if the message has one
+    (faust gives headers as a list of pairs or a mapping); at most 200 characters of it."""
+    pairs = headers.items() if isinstance(headers, Mapping) else headers or ()
+    for name, value in pairs:
+        if name == REPLAYED_FROM and value is not None:
+            text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+            return text[:200]
+    return None
 
 
 class PseudonymiseBatches:
@@ -169,7 +182,12 @@ class PseudonymiseBatches:
         self.dead_letter(None, message, details)
         await self.out.flush()
         entry = LedgerEntry(
-            message.topic, message.partition, message.offset, Outcome.QUARANTINED, reason
+            message.topic,
+            message.partition,
+            message.offset,
+            Outcome.QUARANTINED,
+            reason,
+            replayed_from=message.replayed_from,
         )
         offsets = next_offsets([message])
         await self.db.run(lambda conn: write_ledger(conn, self.group, [(entry, None)], offsets))

@@ -93,15 +93,15 @@ class Resolver:
             return 0
         done, after = 0, ""
         while rows := await graph.active_after(conn, after, chunk):
-            records = {k: self.link_record(p) for k, _, p in rows}
-            for key, version, _ in rows:
-                self._cache.put(key, version, records[key])
+            records = {r.record_key: self.link_record(r.payload) for r in rows}
+            for row in rows:
+                self._cache.put(row.record_key, row.record_version, records[row.record_key])
             await graph.replace_block_keys(
                 conn,
                 list(records),
                 [(t, k) for k, r in records.items() for t in keys_of(r, self.model.blocking)],
             )
-            done, after = done + len(rows), rows[-1][0]
+            done, after = done + len(rows), rows[-1].record_key
         await graph.set_state(conn, BLOCKING_STATE, wanted)
         if done:
             log.warning("blocking index rebuilt for %d records (rules %s)", done, wanted)
@@ -224,9 +224,9 @@ class Resolver:
         if not self._prepared:
             await self.prepare(conn)
         linked = {}
-        for key, version, payload in await graph.active_after(conn, after, size):
-            linked[key] = self.link_record(payload)
-            self._cache.put(key, version, linked[key])
+        for row in await graph.active_after(conn, after, size):
+            linked[row.record_key] = self.link_record(row.payload)
+            self._cache.put(row.record_key, row.record_version, linked[row.record_key])
         keys = list(linked)
         if keys:
             redo = await self._index_and_score(conn, keys, linked)

@@ -74,7 +74,7 @@ def reconcile() -> None:
     rows = figures(settings.database_dsn)
     table = Table(title="reconciliation per source")
     columns = ("source", "received", "pseudonymised", "suppressed", "dead-lettered", "quarantined")
-    for column in (*columns, "adds up"):
+    for column in (*columns, "adds up", "of which replays", "letters since replayed"):
         table.add_column(column, justify="right")
     for r in rows:
         table.add_row(
@@ -85,6 +85,8 @@ def reconcile() -> None:
             f"{r.dead_lettered:,}",
             f"{r.quarantined:,}",
             "yes" if r.balanced else "NO",
+            f"{r.replays:,}",
+            f"{r.letters_replayed:,}",
         )
     console.print(table)
     raw = settings.kafka.topic("raw")

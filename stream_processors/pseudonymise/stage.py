@@ -282,6 +282,7 @@ class Pseudonymiser:
             fields_present=clean.present_mask if clean else 0,
             field_issues=tuple(f"{f}:{i.value}" for f, i in clean.issues) if clean else (),
             transliterated=clean.transliterated if clean else 0,
+            replayed_from=message.replayed_from,
         )
 
     def _dead(

@@ -18,6 +18,7 @@ import psycopg
 from core.settings import Settings
 from producers.publisher import Publisher
 from schemas.models import ConsentState, Envelope, PersonRecord, Role
+from sink.quality import reconcile
 from sink.sources import add_sources
 from tests.conftest import processor_env, wait_caught_up
 
@@ -103,6 +104,19 @@ def test_sealed_dead_letters_listed_shown_replayed_and_purged(
             (UNREGISTERED,),
         ).fetchall()
     assert outcomes == [("DEAD_LETTERED", "UNREGISTERED_SOURCE"), ("PSEUDONYMISED", None)]
+    (row,) = [r for r in reconcile(settings.database_dsn) if r.source_system == UNREGISTERED]
+    assert (row.received, row.dead_lettered, row.pseudonymised) == (2, 1, 1)
+    assert (row.replays, row.letters_replayed) == (1, 1) and row.balanced
+    counted = subprocess.run(
+        [sys.executable, "-m", "earlylink", "reconcile"],
+        env={**os.environ, **env, "COLUMNS": "250"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert counted.returncode == 0, counted.stdout + counted.stderr
+    assert "letters since replayed" in counted.stdout
 
     tomorrow = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).date().isoformat()
     purged = _cli(env, "purge", "--before", tomorrow)

@@ -33,3 +33,14 @@ def test_a_ledger_row_takes_every_timestamp_the_stage_keeps() -> None:
     last = kafka_timestamp_ms(253_402_300_799.999)
     assert _row(entry, last)[9] == dt.datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=dt.UTC)
     assert _row(entry, kafka_timestamp_ms(2**62 / 1000))[9] is None
+
+
+def test_a_replayed_dead_letter_is_known_by_its_header() -> None:
+    from stream_processors.pseudonymise_agent import replayed_from
+
+    assert (
+        replayed_from([("x", b"1"), ("replayed-from", b"p.deadletter:0:7")]) == "p.deadletter:0:7"
+    )
+    assert replayed_from({"replayed-from": b"p.deadletter:1:2"}) == "p.deadletter:1:2"
+    assert replayed_from(None) is None and replayed_from([("replayed-from", None)]) is None
+    assert len(replayed_from([("replayed-from", b"x" * 500)]) or "") == 200
