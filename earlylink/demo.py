@@ -12,7 +12,13 @@ from rich.table import Table
 from core.settings import Settings
 from earlylink.database import prepare_database
 from earlylink.evaluation import evaluate
-from earlylink.processors import PROCESSORS, running, stage_status, wait_caught_up
+from earlylink.processors import (
+    PROCESSORS,
+    check_offsets,
+    running,
+    stage_status,
+    wait_caught_up,
+)
 from earlylink.topics import ensure_topics
 from producers.synthetic.publish import PublishResult, publish_borough
 from sink.analytics import query_view
@@ -38,6 +44,8 @@ def run_demo(settings: Settings, families: int, seed: int, console: Console) -> 
     if ensure_key(settings):
         console.print(f"created a pseudonymisation key in {settings.key_dir}")
     raw = settings.kafka.topic("raw")
+    for name in PROCESSORS:
+        check_offsets(settings, name)  # else the published events would be skipped unread
     with running(settings):
         console.print(f"generating a borough of {families:,} families (seed {seed})...")
         published = publish_borough(

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from core.errors import StackError
+from core.errors import ConfigurationError, StackError
 from core.settings import Settings
 from earlylink.stack.process import ManagedProcess
 from sink.offsets import committed_offsets
@@ -60,6 +60,28 @@ def running(settings: Settings, names: tuple[str, ...] = PROCESSORS) -> Iterator
     finally:
         for proc in started:
             proc.stop(timeout_s=30)
+
+
+STAGE_INPUT = {"pseudonymise": "raw", "resolve": "pseudonymised"}
+
+
+def check_offsets(settings: Settings, name: str) -> None:
+    """Refuse to run a processor whose stored offsets are past its input topic's end: the topic
+    was deleted and made again (or truncated) after those offsets were stored, so the messages
+    at the offsets below them now are new ones, and resuming would skip them unread."""
+    topic = settings.kafka.topic(STAGE_INPUT[name])
+    ends = end_offsets(settings.kafka, topic)
+    done = committed_offsets(settings.database_dsn, group_of(settings, name), topic)
+    ahead = [p for p in lag_of(done, ends, topic) if p.committed > p.end]
+    if ahead:
+        where = ", ".join(f"{topic}[{p.partition}] {p.committed:,} > {p.end:,}" for p in ahead)
+        raise ConfigurationError(
+            f"{name}: the offsets stored in the database are past the end of its input topic"
+            f" ({where}): the topic was made again, or truncated, after this database last read"
+            " it, and resuming would skip its messages. Use a database and topics that belong"
+            " together: a fresh start (`earlylink stack down --purge`), or another"
+            " EARLYLINK_KAFKA_TOPIC_PREFIX with another EARLYLINK_DATABASE_NAME"
+        )
 
 
 def remaining(settings: Settings, name: str, topic: str) -> int:

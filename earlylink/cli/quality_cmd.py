@@ -98,6 +98,12 @@ def reconcile() -> None:
         f"raw topic: {in_topic:,} messages; consumed: {consumed:,}; "
         f"ledger rows: {ledger:,}; not yet consumed: {in_topic - consumed:,}"
     )
+    if consumed > in_topic:
+        console.print(
+            "[red]the stored offsets are past the raw topic's end: the topic was made again or"
+            " truncated after they were stored (messages there now would be skipped)[/]"
+        )
+        raise typer.Exit(1)
     if ledger != consumed or not all(r.balanced for r in rows):
         console.print("[red]reconciliation does NOT add up[/]")
         raise typer.Exit(1)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from core.settings import Settings, get_settings
-from earlylink.processors import wait_for_services
+from earlylink.processors import check_offsets, wait_for_services
 
 run_app = typer.Typer(
     help="Run a stream processor in the foreground (Ctrl-C stops it).", no_args_is_help=True
@@ -15,9 +15,11 @@ run_app = typer.Typer(
 
 
 def _ready(login: str) -> Settings:
-    """The settings of a processor: every connection as its own login role, never the owner."""
+    """The settings of a processor: every connection as its own login role, never the owner;
+    refused when its stored offsets are past its input topic's end (``check_offsets``)."""
     settings = get_settings().as_login(login)
     wait_for_services(settings, settings.processor.wait_for_services_s)
+    check_offsets(settings, login)
     return settings
 
 

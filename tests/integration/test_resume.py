@@ -43,3 +43,36 @@ def test_resumes_at_the_stored_offsets_even_behind_kafkas(
     second = run_processor("pseudonymise", settings)
     wait_caught_up(settings, "pseudonymise", raw, second, 120)
     assert _ledger_rows(settings) == published.delivered
+
+
+def test_a_processor_refuses_offsets_past_its_topics_end(fresh_settings: Settings) -> None:
+    """A topic made again (or truncated) behind a database that read it before: resuming at
+    the stored offsets would skip every message below them unread. The processor, the demo
+    and the reconciliation refuse, saying why; nothing is skipped silently."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import processor_env
+
+    settings = fresh_settings
+    raw = settings.kafka.topic("raw")
+    with psycopg.connect(settings.database_dsn) as conn:
+        conn.execute(
+            "INSERT INTO stream_offsets (consumer_group, topic, kafka_partition, next_offset)"
+            " VALUES (%s, %s, 0, 500)",
+            (settings.kafka.group("pseudonymise"), raw),
+        )
+    env = {**os.environ, **processor_env(settings), "COLUMNS": "250"}
+    for command in (["run", "pseudonymise"], ["reconcile"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "earlylink", *command],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        said = done.stdout + done.stderr
+        assert done.returncode == 1, said
+        assert "past" in said and "Traceback" not in said, said
