@@ -14,7 +14,7 @@ from core.errors import ConfigurationError, StackError
 from core.settings import Settings
 from earlylink.stack.process import ManagedProcess
 from sink.offsets import committed_offsets
-from stream_processors.lag import end_offsets, lag_of
+from stream_processors.lag import STAGES, PartitionLag, end_offsets, lag_of
 
 PROCESSORS = ("pseudonymise", "resolve")
 
@@ -62,7 +62,7 @@ def running(settings: Settings, names: tuple[str, ...] = PROCESSORS) -> Iterator
             proc.stop(timeout_s=30)
 
 
-STAGE_INPUT = {"pseudonymise": "raw", "resolve": "pseudonymised"}
+STAGE_INPUT = dict(STAGES)  # processor -> the topic it reads
 
 
 def check_offsets(settings: Settings, name: str) -> None:
@@ -70,9 +70,7 @@ def check_offsets(settings: Settings, name: str) -> None:
     was deleted and made again (or truncated) after those offsets were stored, so the messages
     at the offsets below them now are new ones, and resuming would skip them unread."""
     topic = settings.kafka.topic(STAGE_INPUT[name])
-    ends = end_offsets(settings.kafka, topic)
-    done = committed_offsets(settings.database_dsn, group_of(settings, name), topic)
-    ahead = [p for p in lag_of(done, ends, topic) if p.committed > p.end]
+    ahead = [p for p in _lags(settings, name, topic) if p.committed > p.end]
     if ahead:
         where = ", ".join(f"{topic}[{p.partition}] {p.committed:,} > {p.end:,}" for p in ahead)
         raise ConfigurationError(
@@ -86,9 +84,14 @@ def check_offsets(settings: Settings, name: str) -> None:
 
 def remaining(settings: Settings, name: str, topic: str) -> int:
     """Messages of ``topic`` the processor has not yet committed."""
+    return sum(p.lag for p in _lags(settings, name, topic))
+
+
+def _lags(settings: Settings, name: str, topic: str) -> list[PartitionLag]:
+    """The processor's stored offsets on each partition of ``topic``, against its end."""
     ends = end_offsets(settings.kafka, topic)
     done = committed_offsets(settings.database_dsn, group_of(settings, name), topic)
-    return sum(p.lag for p in lag_of(done, ends, topic))
+    return lag_of(done, ends, topic)
 
 
 def wait_caught_up(
