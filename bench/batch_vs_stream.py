@@ -15,14 +15,13 @@ import datetime as dt
 import time
 import uuid
 
-import psycopg
-from psycopg import sql
-
 from bench.common import Row
 from core.settings import DatabaseSettings, Settings
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
 from schemas.wire import encode
+from sink import admin, linked
+from sink.connection import connect
 from sink.migrate import migrate
 from stream_processors.messages import RawMessage
 from stream_processors.pseudonymise.bloom import Encoder
@@ -54,7 +53,7 @@ def pseudonymised(families: int) -> tuple[list[bytes], list[bytes]]:
 async def resolve(settings: Settings, messages: list[bytes], batch: int, offset: int = 0) -> float:
     """Seconds to resolve ``messages`` in transactions of ``batch``."""
     resolver = Resolver(settings, catalogue(), load_model())
-    async with await psycopg.AsyncConnection.connect(settings.database_dsn) as conn:
+    async with await connect(settings.database_dsn) as conn:
         started = time.perf_counter()
         for start in range(0, len(messages), batch):
             chunk = [
@@ -67,18 +66,13 @@ async def resolve(settings: Settings, messages: list[bytes], batch: int, offset:
 
 
 def partition(settings: Settings) -> frozenset[frozenset[str]]:
-    with psycopg.connect(settings.database_dsn) as conn:
-        rows = conn.execute(
-            "SELECT array_agg(record_key ORDER BY record_key) FROM memberships GROUP BY person_id"
-        ).fetchall()
-    return frozenset(frozenset(r[0]) for r in rows)
+    return linked.partition(settings.database_dsn)
 
 
 def fresh_database() -> tuple[Settings, str]:
     base = Settings()
     name = f"bench_resolve_{uuid.uuid4().hex[:6]}"  # dropped with the resolver bench's
-    with psycopg.connect(base.database_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    admin.create_database(base.database_dsn, name)
     settings = Settings(database=DatabaseSettings(name=name))
     migrate(settings.database_dsn)
     return settings, name

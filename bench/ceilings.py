@@ -11,11 +11,11 @@ import argparse
 import os
 import time
 
-import psycopg
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from bench.common import Row, scratch
 from core.settings import Settings
+from sink.bulk import copy_ceiling
 
 EVENT_BYTES = 330  # about the mean size of a raw synthetic event
 
@@ -59,20 +59,7 @@ def kafka_rates(settings: Settings, messages: int) -> tuple[float, float]:
 
 
 def copy_rate(settings: Settings, rows: int) -> float:
-    with psycopg.connect(settings.database_dsn) as conn:
-        conn.execute(
-            "CREATE TABLE ceiling (topic text, part int, off bigint, event_id uuid,"
-            " payload bytea, PRIMARY KEY (topic, part, off))"
-        )
-        payload = os.urandom(EVENT_BYTES)
-        started = time.perf_counter()
-        with conn.cursor().copy(
-            "COPY ceiling (topic, part, off, event_id, payload) FROM STDIN"
-        ) as copy:
-            for i in range(rows):
-                copy.write_row(("raw", i % 4, i, f"00000000-0000-4000-8000-{i:012d}", payload))
-        conn.commit()
-        return rows / (time.perf_counter() - started)
+    return copy_ceiling(settings.database_dsn, rows, os.urandom(EVENT_BYTES))
 
 
 def main() -> list[Row]:

@@ -11,14 +11,12 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-import psycopg
-from psycopg import sql
-
 from core.settings import DatabaseSettings, KafkaSettings, ProcessorSettings, Settings
 from earlylink.database import prepare_database
 from earlylink.processors import remaining
 from earlylink.topics import ensure_topics
 from producers.synthetic.services import SERVICES
+from sink import admin
 from sink.sources import add_sources
 
 SECRET = "5a" * 32  # a throwaway benchmark secret, never a deployment's
@@ -41,8 +39,7 @@ def scratch(web_port: int = 16090) -> Iterator[Settings]:
     base = Settings()
     run = uuid.uuid4().hex[:6]
     name = f"bench_{run}"
-    with psycopg.connect(base.database_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    admin.create_database(base.database_dsn, name)
     settings = Settings(
         kafka=KafkaSettings(**{**base.kafka.model_dump(), "topic_prefix": f"bench-{run}"}),
         database=DatabaseSettings(name=name),
@@ -54,10 +51,7 @@ def scratch(web_port: int = 16090) -> Iterator[Settings]:
     try:
         yield settings
     finally:
-        with psycopg.connect(base.database_dsn, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+        admin.drop_database(base.database_dsn, name)
 
 
 def start_processor(

@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from pydantic import SecretStr
 
 from bench.common import SECRET, Row, scratch, start_processor, stop
@@ -46,6 +45,7 @@ from earlylink.training import train_on_graph
 from producers.extract import import_extract, load_mapping, rows_of
 from producers.febrl import dataset_path, person_of
 from sink import graph
+from sink.connection import connect
 from sink.graph import blocked_pairs
 from sink.sources import add_sources
 from stream_processors.resolve.model import load_model
@@ -265,7 +265,7 @@ def _relinked(
 
 def _running_model(settings: Settings) -> str | None:
     async def read() -> str | None:
-        async with await psycopg.AsyncConnection.connect(settings.database_dsn) as conn:
+        async with await connect(settings.database_dsn) as conn:
             return await graph.state(conn, MODEL_STATE)
 
     return asyncio.run(read())

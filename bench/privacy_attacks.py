@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import psycopg
 from pydantic import SecretStr
 
 from bench.common import Row, scratch
@@ -32,6 +31,7 @@ from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
 from schemas.models import PersonRecord
 from schemas.wire import decode, encode
+from sink.analytics import smallest_cell
 from sink.rows import Outcome
 from stream_processors.messages import RawMessage
 from stream_processors.pseudonymise.bloom import FILTER_BITS, HASHES_PER_GRAM, Encoder, bigrams
@@ -205,15 +205,7 @@ def analyst_smallest_cell(settings: Settings) -> int | None:
         "service_combinations": ("families",),
         "journey_steps": ("persons",),
     }
-    dsn = settings.as_login("analyst").database_dsn
-    smallest = None
-    with psycopg.connect(dsn) as conn:
-        for view, columns in views.items():
-            for column in columns:
-                row = conn.execute(f"SELECT min({column}) FROM analytics.{view}").fetchone()
-                if row and row[0] is not None:
-                    smallest = row[0] if smallest is None else min(smallest, row[0])
-    return smallest
+    return smallest_cell(settings.as_login("analyst").database_dsn, views)
 
 
 def linkage_f1(settings: Settings, families: int) -> float:

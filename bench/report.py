@@ -13,13 +13,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import psycopg
-
 from bench.common import Row, scratch
 from bench.store import load_borough
 from earlylink.report.build import build_report
 from earlylink.report.period import quarter_end
 from sink.report import latest_quarter, read_report
+from sink.summary import headline
 
 TARGET_S = 30.0
 
@@ -33,8 +32,7 @@ def main() -> list[Row]:
         events = load_borough(settings, args.families)
         load_s = time.monotonic() - started
         dsn = settings.as_login("analyst").database_dsn
-        with psycopg.connect(settings.database_dsn) as conn:
-            persons = conn.execute("SELECT count(*) FROM persons").fetchone()
+        persons = headline(settings.database_dsn).persons
         latest = latest_quarter(dsn)
         assert latest is not None
         began = time.monotonic()
@@ -45,7 +43,7 @@ def main() -> list[Row]:
             size = made.html.stat().st_size
     print(
         f"\n### The partnership report ({args.families:,} families, {events:,} events,"
-        f" {persons[0] if persons else 0:,} persons; store loaded in {load_s:,.0f} s)\n"
+        f" {persons:,} persons; store loaded in {load_s:,.0f} s)\n"
     )
     print("| step | seconds | target |\n| --- | --- | --- |")
     print(f"| read every view as the analyst (SQL floor) | {views_s:.1f} | |")

@@ -17,14 +17,13 @@ import time
 import uuid
 from collections.abc import Iterator
 
-import psycopg
-from psycopg import sql
-
 from core.settings import DatabaseSettings, Settings
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
 from schemas.models import PersonRecord, RelatedRecord
 from schemas.wire import encode
+from sink import admin
+from sink.connection import connect
 from sink.migrate import migrate
 from stream_processors.messages import RawMessage
 from stream_processors.pseudonymise.bloom import Encoder
@@ -76,14 +75,13 @@ def _elsewhere(postcode: str | None, chunk: int) -> str | None:
 async def run(target: int, batch: int, families: int) -> list[tuple[int, float, int]]:
     base = Settings()
     name = f"bench_resolve_{uuid.uuid4().hex[:6]}"
-    with psycopg.connect(base.database_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    admin.create_database(base.database_dsn, name)
     settings = Settings(database=DatabaseSettings(name=name))
     migrate(settings.database_dsn)
     resolver = Resolver(settings, catalogue(), load_model())
     samples: list[tuple[int, float, int]] = []  # (store size before, seconds, records)
     done = 0
-    async with await psycopg.AsyncConnection.connect(settings.database_dsn) as conn:
+    async with await connect(settings.database_dsn) as conn:
         for messages in pseudonymised_chunks(families):
             for start in range(0, len(messages), batch):
                 chunk = [
@@ -101,17 +99,7 @@ async def run(target: int, batch: int, families: int) -> list[tuple[int, float, 
 
 
 def drop_bench_databases() -> None:
-    with psycopg.connect(Settings().database_dsn, autocommit=True) as conn:
-        names = [
-            r[0]
-            for r in conn.execute(
-                "SELECT datname FROM pg_database WHERE datname LIKE 'bench_resolve_%'"
-            ).fetchall()
-        ]
-        for name in names:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+    admin.drop_databases_like(Settings().database_dsn, "bench_resolve_")
 
 
 def bands(samples: list[tuple[int, float, int]], edges: list[int]) -> list[str]:

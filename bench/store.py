@@ -7,12 +7,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
-import psycopg
-
 from core.settings import Settings
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
 from schemas.wire import encode
+from sink.connection import connect
 from sink.ledger import write_ledger
 from stream_processors.messages import RawMessage
 from stream_processors.pseudonymise.bloom import Encoder
@@ -48,7 +47,7 @@ def load_borough(
 
 async def _write(settings: Settings, entries: list, messages: list[bytes]) -> None:  # type: ignore[type-arg]
     resolver = Resolver(settings, catalogue(), load_model())
-    async with await psycopg.AsyncConnection.connect(settings.database_dsn) as conn:
+    async with await connect(settings.database_dsn) as conn:
         for start in range(0, len(entries), 5000):
             await write_ledger(conn, "borough-load", entries[start : start + 5000], {})
         for start in range(0, len(messages), 2000):

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from psycopg import conninfo
+from psycopg.conninfo import make_conninfo
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -22,6 +22,11 @@ from core.credentials import LOGINS, OWNER, secrets_folder, stored_password
 def _secrets_dir() -> str | None:
     value = os.environ.get("EARLYLINK_SECRETS_DIR")
     return value if value and Path(value).is_dir() else None
+
+
+def connection_string(url: str, **params: str) -> str:
+    """``url`` with libpq parameters added or replaced (a password quoted as libpq needs)."""
+    return make_conninfo(url, **params)
 
 
 def _config(prefix: str) -> SettingsConfigDict:
@@ -155,13 +160,13 @@ class DatabaseSettings(BaseSettings):
             base = self.url.get_secret_value()
         else:
             owner = self.password.get_secret_value() if self.password else None
-            base = conninfo.make_conninfo(
+            base = connection_string(
                 f"postgresql://postgres@127.0.0.1:{stack.postgres_port}/{self.name}",
                 password=owner or stored_password(folder, OWNER, generate=True),
             )
         if self.login is None:
             return base
-        return conninfo.make_conninfo(
+        return connection_string(
             base, user=LOGINS[self.login], password=self.login_password(self.login, folder)
         )
 

@@ -82,3 +82,18 @@ def _audit(conn: psycopg.Connection[Any], view: str, filters: dict[str, str]) ->
     """Who read row-level data, what and when: the view and filtered columns (no values)."""
     detail = view + (f" where {', '.join(sorted(filters))}" if filters else "")
     conn.execute("SELECT analytics.audit_row_level_query(%s)", (detail,))
+
+
+def smallest_cell(dsn: str, columns: dict[str, tuple[str, ...]]) -> int | None:
+    """The smallest count the given aggregate ``view -> columns`` publish (None: no rows)."""
+    smallest = None
+    with psycopg.connect(dsn) as conn:
+        for view, names in columns.items():
+            for column in names:
+                query = sql.SQL("SELECT min({}) FROM {}").format(
+                    sql.Identifier(column), sql.Identifier("analytics", view)
+                )
+                row = conn.execute(query).fetchone()
+                if row and row[0] is not None:
+                    smallest = row[0] if smallest is None else min(smallest, row[0])
+    return smallest

@@ -11,6 +11,7 @@ psycopg; COPY streams the rows).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
@@ -68,3 +69,22 @@ async def insert_new(
     staged = (*columns, "stage_ord")
     await copy_rows(conn, f"stage_{table}", staged, ((*r, i) for i, r in enumerate(rows)))
     await conn.execute(move)
+
+
+def copy_ceiling(dsn: str, rows: int, payload: bytes) -> float:
+    """Rows a second one COPY writes into a table shaped like the raw landing table (its key and
+    a ``payload``): the database's ceiling for landing, measured in a scratch table ``ceiling``
+    of ``dsn`` (the benchmarks' scratch database)."""
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            "CREATE TABLE ceiling (topic text, part int, off bigint, event_id uuid,"
+            " payload bytea, PRIMARY KEY (topic, part, off))"
+        )
+        started = time.perf_counter()
+        with conn.cursor().copy(
+            "COPY ceiling (topic, part, off, event_id, payload) FROM STDIN"
+        ) as copy:
+            for i in range(rows):
+                copy.write_row(("raw", i % 4, i, f"00000000-0000-4000-8000-{i:012d}", payload))
+        conn.commit()
+        return rows / (time.perf_counter() - started)

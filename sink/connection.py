@@ -76,6 +76,11 @@ class Durable:
             self._conn = None
 
 
+async def connect(dsn: str) -> Conn:
+    """A new connection, for a job that owns it (``async with await connect(dsn) as conn``)."""
+    return await psycopg.AsyncConnection.connect(dsn)
+
+
 def answers(dsn: str, timeout_s: int = 2) -> bool:
     """Whether the database at ``dsn`` takes a connection and a query now."""
     try:

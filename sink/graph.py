@@ -21,6 +21,7 @@ from sink.bulk import copy_rows, insert_new
 from sink.rows import (
     AuditRow,
     ContactRow,
+    Edge,
     EndRow,
     OutcomeRow,
     QuarantineRow,
@@ -201,11 +202,11 @@ async def active_versions(conn: Conn, keys: Iterable[str]) -> dict[str, int]:
     return {r[0]: int(r[1]) for r in rows}
 
 
-async def payloads(conn: Conn, keys: Iterable[str]) -> dict[str, tuple[int, bytes]]:
-    """(version, pseudonymised payload) of each active record among ``keys``."""
+async def payloads(conn: Conn, keys: Iterable[str]) -> dict[str, StoredPayload]:
+    """The current version and pseudonymised payload of each active record among ``keys``."""
     query = "SELECT record_key, record_version, payload" + ACTIVE_AMONG
     rows = await (await conn.execute(query, (sorted(set(keys)),))).fetchall()
-    return {r[0]: (int(r[1]), bytes(r[2])) for r in rows}
+    return {r[0]: StoredPayload(r[0], int(r[1]), bytes(r[2])) for r in rows}
 
 
 async def replace_edges(
@@ -254,13 +255,14 @@ async def component(conn: Conn, seeds: list[str]) -> list[str]:
     return sorted(found)
 
 
-async def edges_among(conn: Conn, keys: list[str]) -> list[tuple[str, str, float]]:
+async def edges_among(conn: Conn, keys: list[str]) -> list[Edge]:
+    """The stored links between the records ``keys``, each once."""
     rows = await (
         await conn.execute(
             "SELECT a, b, weight FROM match_edges WHERE a = ANY(%b) AND a < b", (keys,)
         )
     ).fetchall()
-    return [(r[0], r[1], float(r[2])) for r in rows]
+    return [Edge(r[0], r[1], float(r[2])) for r in rows]
 
 
 async def memberships(conn: Conn, keys: list[str]) -> dict[str, str]:

@@ -29,3 +29,11 @@ def mothers_of_persons(dsn: str) -> dict[str, set[str]]:
         ).fetchall():
             families[str(child)].add(str(mother))
     return families
+
+
+def partition(dsn: str) -> frozenset[frozenset[str]]:
+    """The active records grouped by person, as a set of sets (for comparing two runs)."""
+    groups: dict[str, set[str]] = defaultdict(set)
+    for record, person in person_of_records(dsn).items():
+        groups[person].add(record)
+    return frozenset(frozenset(g) for g in groups.values())

@@ -106,6 +106,14 @@ class QuarantineRow(NamedTuple):
     payload: bytes
 
 
+class Edge(NamedTuple):
+    """A stored link between two active records (``a < b``) and its weight."""
+
+    a: str
+    b: str
+    weight: float
+
+
 class ScoredEdge(NamedTuple):
     """A scored pair at or above the link threshold, with the evidence of its levels."""
 

@@ -140,9 +140,9 @@ class Resolver:
             if cached is not None:
                 found[key] = cached
         missing = [k for k in versions if k not in found]
-        for key, (version, payload) in (await graph.payloads(conn, missing)).items():
-            found[key] = self.link_record(payload)
-            self._cache.put(key, version, found[key])
+        for key, stored in (await graph.payloads(conn, missing)).items():
+            found[key] = self.link_record(stored.payload)
+            self._cache.put(key, stored.record_version, found[key])
         return found
 
     def link_record(self, payload: bytes) -> LinkRecord:

@@ -19,6 +19,7 @@ import pytest
 from core.errors import EarlylinkError
 from core.settings import DatabaseSettings, KafkaSettings, ProcessorSettings, Settings
 from schemas.models import Envelope, PersonRecord, Role
+from sink import admin
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -95,8 +96,7 @@ def _isolated(stack: Settings, web_port: int) -> tuple[Settings, str]:
 
     run = uuid.uuid4().hex[:8]
     db_name = f"earlylink_test_{run}"
-    with psycopg.connect(stack.database_dsn, autocommit=True) as conn:
-        conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(db_name)))
+    admin.create_database(stack.database_dsn, db_name)
     base_db = stack.database
     database = DatabaseSettings(
         name=db_name,
@@ -140,20 +140,15 @@ TEST_SOURCES = (
 def _drop(stack: Settings, db_name: str, settings: Settings | None = None) -> None:
     """The test's database, and its topics (a broker kept across many runs otherwise gathers
     tens of thousands of partitions and runs out of file descriptors)."""
-    with psycopg.connect(stack.database_dsn, autocommit=True) as conn:
-        conn.execute(
-            psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                psycopg.sql.Identifier(db_name)
-            )
-        )
+    admin.drop_database(stack.database_dsn, db_name)
     if settings is not None:
         from confluent_kafka.admin import AdminClient
 
-        admin = AdminClient(settings.kafka.client_config())
+        kafka = AdminClient(settings.kafka.client_config())
         prefix = settings.kafka.topic_prefix + "."
-        ours = [t for t in admin.list_topics(timeout=10).topics if t.startswith(prefix)]
+        ours = [t for t in kafka.list_topics(timeout=10).topics if t.startswith(prefix)]
         if ours:
-            for future in admin.delete_topics(ours, operation_timeout=30).values():
+            for future in kafka.delete_topics(ours, operation_timeout=30).values():
                 future.exception(timeout=60)  # gone, or already gone: either will do
 
 

@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from psycopg import conninfo
-
 from core.credentials import OWNER, secrets_folder, stored_password
 from core.errors import StackError
-from core.settings import DatabaseSettings, PathSettings, StackSettings
+from core.settings import DatabaseSettings, PathSettings, StackSettings, connection_string
 from earlylink.stack.process import ManagedProcess, run_checked, wait_until
+from sink import admin
+from sink.connection import answers
 
 SYSTEM_USER = "embedded_postgres"
 
@@ -139,58 +138,29 @@ class PostgresNode:
         hba = self.pgdata / "pg_hba.conf"
         if not hba.exists() or not _trusting(hba.read_text(encoding="utf-8")):
             return
-        with psycopg.connect(self.admin_dsn(), autocommit=True) as conn:
-            conn.execute(
-                psycopg.sql.SQL("ALTER ROLE postgres PASSWORD {}").format(
-                    psycopg.sql.Literal(self.owner_password())
-                )
-            )
-            lines = [_scram(line) for line in hba.read_text(encoding="utf-8").splitlines()]
-            hba.write_text("\n".join(lines) + "\n", encoding="utf-8")
-            conn.execute("SELECT pg_reload_conf()")
+        admin.ensure_login(self.admin_dsn(), "postgres", self.owner_password())
+        lines = [_scram(line) for line in hba.read_text(encoding="utf-8").splitlines()]
+        hba.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        admin.reload_configuration(self.admin_dsn())
 
     def admin_dsn(self, dbname: str = "postgres") -> str:
-        return conninfo.make_conninfo(
+        return connection_string(
             f"postgresql://postgres@127.0.0.1:{self.stack.postgres_port}/{dbname}",
             password=self.owner_password(),
         )
 
     def healthy(self) -> bool:
-        try:
-            with psycopg.connect(self.admin_dsn(), connect_timeout=2) as conn:
-                conn.execute("SELECT 1")
-        except psycopg.Error:
-            return False
-        return True
+        return answers(self.admin_dsn())
 
     def ensure_database(self) -> None:
         """Create the application database if it does not exist."""
-        with psycopg.connect(self.admin_dsn(), autocommit=True) as conn:
-            found = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (self.database.name,)
-            ).fetchone()
-            if found is None:
-                conn.execute(
-                    psycopg.sql.SQL("CREATE DATABASE {}").format(
-                        psycopg.sql.Identifier(self.database.name)
-                    )
-                )
+        admin.create_database(self.admin_dsn(), self.database.name)
 
     def ensure_service_database(self, name: str, login: str, password: str) -> None:
         """A database owned by a login of its own, for a service beside earlylink (the schema
         registry): the login is made, or given ``password`` again, and owns only that."""
-        ident, secret = psycopg.sql.Identifier(login), psycopg.sql.Literal(password)
-        with psycopg.connect(self.admin_dsn(), autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone()
-            verb = "ALTER" if exists else "CREATE"
-            conn.execute(psycopg.sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(ident, secret))
-            found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-            if found is None:
-                conn.execute(
-                    psycopg.sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                        psycopg.sql.Identifier(name), ident
-                    )
-                )
+        admin.ensure_login(self.admin_dsn(), login, password)
+        admin.create_database(self.admin_dsn(), name, owner=login)
 
     def up(self) -> str:
         if self.healthy():  # ours, or another one on our port: never start a second

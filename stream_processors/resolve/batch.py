@@ -3,7 +3,7 @@ to score, and the new clustering of the affected components."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,7 +85,7 @@ def score_changed(
 
 def recluster(
     records: dict[str, LinkRecord],
-    edges: list[Edge],
+    edges: Sequence[Edge],
     previous: dict[str, str],
     in_use_elsewhere: frozenset[str] = frozenset(),
     twin_name_dice: float = TWIN_NAME_DICE,

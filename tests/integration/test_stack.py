@@ -8,7 +8,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from core.settings import PathSettings, Settings
+from core.settings import PathSettings, Settings, connection_string
 from earlylink.stack import LocalStack
 from sink.migrate import migrate
 
@@ -87,3 +87,35 @@ def test_retention_comes_from_the_settings_and_reaches_existing_topics(
         found[name] = int(configs["retention.ms"].value)
     day = 24 * 3_600_000
     assert found == {"raw": 2 * day, "deadletter": 1 * day, "pseudonymised": 30 * day}
+
+
+def test_admin_makes_and_drops_databases_and_logins(live_settings: Settings) -> None:
+    """sink.admin, which the stack and the benchmarks use: creating is idempotent, a prefix
+    drops only its own databases, and a login made twice takes the second password."""
+    import uuid
+
+    from sink import admin
+    from sink.connection import answers
+
+    dsn, run = live_settings.database_dsn, uuid.uuid4().hex[:6]
+    names = [f"admin_test_{run}_a", f"admin_test_{run}_b"]
+    assert admin.create_database(dsn, names[0]) is True
+    assert admin.create_database(dsn, names[0]) is False
+    admin.create_database(dsn, names[1])
+    login = f"admin_test_{run}"
+    try:
+        admin.ensure_login(dsn, login, "first-Secret-1")
+        admin.ensure_login(dsn, login, "second-Secret-2")
+        as_login = connection_string(dsn, user=login, password="second-Secret-2")
+        assert answers(as_login)
+        assert not answers(connection_string(dsn, user=login, password="first-Secret-1"))
+        assert sorted(admin.drop_databases_like(dsn, f"admin_test_{run}_")) == names
+        assert admin.drop_databases_like(dsn, f"admin_test_{run}_") == []
+        assert answers(dsn)
+    finally:
+        for name in names:
+            admin.drop_database(dsn, name)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(
+                psycopg.sql.SQL("DROP ROLE IF EXISTS {}").format(psycopg.sql.Identifier(login))
+            )

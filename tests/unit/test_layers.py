@@ -53,3 +53,26 @@ def test_the_check_sees_an_upward_import(tmp_path: Path) -> None:
 def test_every_package_is_in_a_layer() -> None:
     packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests", "bench"}
     assert packages <= set(LAYERS), packages - set(LAYERS)
+
+
+# psycopg lives in sink/ (the one place SQL is written); core may use its conninfo, a parser
+# and writer of connection strings that opens no connection and runs no SQL
+PSYCOPG_ALLOWED = {"core/settings.py": {"psycopg.conninfo"}}
+
+
+def psycopg_outside_sink() -> list[str]:
+    wrong = []
+    for folder in (*LAYERS, "bench"):
+        if folder == "sink":
+            continue
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            name = str(path.relative_to(ROOT))
+            allowed = PSYCOPG_ALLOWED.get(name, set())
+            for line, module in imports_of(path):
+                if module.split(".")[0] == "psycopg" and module not in allowed:
+                    wrong.append(f"{name}:{line} imports {module}")
+    return wrong
+
+
+def test_psycopg_only_in_sink() -> None:
+    assert psycopg_outside_sink() == []
