@@ -17,6 +17,7 @@ from schemas.catalogue import catalogue
 from schemas.wire import decode
 from sink.graph import active_payloads
 from sink.linked import mothers_of_persons, person_of_records
+from stream_processors import key_versions
 from stream_processors.pseudonymise.bloom import Encoder
 from stream_processors.pseudonymise.keyfiles import load_keyring
 from stream_processors.pseudonymise.stage import Pseudonymiser
@@ -90,8 +91,9 @@ def evaluate(settings: Settings, truth_path: Path) -> Evaluation:
 def explain_misses(settings: Settings, evaluation: Evaluation) -> list[Miss]:
     """Every wrong pair of the evaluation with its cause (``resolve.diagnose``), scored by the
     configured model on the graph's active records: keys, levels and weights, never a value."""
+    version = key_versions.working(settings.database_dsn)
     records = [
-        from_pseudo(decode(p, catalogue()).record)
+        from_pseudo(decode(p, catalogue()).record, version)
         for p in active_payloads(settings.database_dsn, 10_000_000)
     ]
     model = load_model(settings.processor.model_path)

@@ -11,6 +11,7 @@ from core.settings import Settings
 from schemas.catalogue import catalogue
 from schemas.wire import decode
 from sink.graph import active_payloads
+from stream_processors import key_versions
 from stream_processors.resolve.model import Model, load_model
 from stream_processors.resolve.records import from_pseudo
 from stream_processors.resolve.train import TrainingReport, train
@@ -20,8 +21,9 @@ MIN_RECORDS = 100
 
 def train_on_graph(settings: Settings, limit: int = 200_000) -> tuple[Model, TrainingReport]:
     """A model trained on up to ``limit`` active records, starting from the configured one."""
+    version = key_versions.working(settings.database_dsn)
     records = [
-        from_pseudo(decode(p, catalogue()).record)
+        from_pseudo(decode(p, catalogue()).record, version)
         for p in active_payloads(settings.database_dsn, limit)
     ]
     if len(records) < MIN_RECORDS:

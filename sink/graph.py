@@ -143,6 +143,20 @@ async def active_after(conn: Conn, after: str, limit: int) -> list[StoredPayload
     return [StoredPayload(r[0], int(r[1]), bytes(r[2])) for r in rows]
 
 
+async def replace_payloads(conn: Conn, rows: list[StoredPayload]) -> int:
+    """Replace the payloads of active records at the versions given (``earlylink keys rotate``
+    re-keys them); a record withdrawn or changed since it was read is left as it is. Returns
+    how many were replaced."""
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            "UPDATE records SET payload = %s, updated_at = now() WHERE record_key = %s"
+            " AND record_version = %s AND state = 'ACTIVE' AND payload IS NOT NULL",
+            [(r.payload, r.record_key, r.record_version) for r in rows],
+            returning=False,
+        )
+        return max(cur.rowcount, 0)
+
+
 async def active_count(conn: Conn, after: str = "") -> int:
     """How many active records there are with a key after ``after``."""
     row = await (
@@ -457,6 +471,13 @@ async def audit(conn: Conn, rows: list[AuditRow]) -> None:
                 " ON CONFLICT (action, event_id, record_key) DO NOTHING",  # a replay's repeat
                 rows,
             )
+
+
+def stored_state(dsn: str, name: str) -> str | None:
+    """One ``resolver_state`` value, read on a connection of its own (for the commands)."""
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT value FROM resolver_state WHERE name = %s", (name,)).fetchone()
+    return str(row[0]) if row else None
 
 
 def active_payloads(dsn: str, limit: int) -> list[bytes]:

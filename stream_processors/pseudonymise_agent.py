@@ -20,16 +20,20 @@ from typing import Any, cast
 
 import faust
 
+from core.errors import ConfigurationError
 from core.settings import Settings
 from core.vocabulary import REPLAYED_FROM
 from schemas.catalogue import catalogue
 from schemas.registry import codec_for
-from sink.connection import Durable
+from sink.connection import Conn, Durable
+from sink.graph import set_state
 from sink.ledger import write_ledger
 from sink.rows import LedgerEntry, Outcome
 from sink.sources import own_topic_sources, read_register
+from stream_processors import key_versions
 from stream_processors.app import exit_on_failure, make_app
 from stream_processors.isolate import write_isolating
+from stream_processors.key_versions import KeyVersions, made_text
 from stream_processors.landing import landing
 from stream_processors.lookups import prepare_lookups
 from stream_processors.messages import RawMessage, kafka_timestamp_ms, next_offsets
@@ -87,6 +91,8 @@ class PseudonymiseBatches:
         self.out = BatchProducer(settings.kafka)
         self.sources = settings.sources
         self.kafka = settings.kafka
+        self.settings = settings
+        self._confirmed: tuple[int, ...] | None = None  # the versions last confirmed
         self._register_read_at = -float("inf")
         self._shredded_at = -float("inf")
 
@@ -113,6 +119,46 @@ class PseudonymiseBatches:
             {self.kafka.topic(f"raw.{name}"): name for name in rows.own_topic},
         )
         self._register_read_at = time.monotonic()
+
+    async def refresh_key_versions(self) -> None:
+        """The key versions to make tokens under, read before every batch (a rotation moves
+        them while the stream runs); a version without a secret here stops the processor
+        (its offsets unmoved) rather than make tokens the resolver cannot use."""
+
+        async def read(conn: Conn) -> KeyVersions:
+            async with conn.transaction():
+                return await key_versions.read(conn)
+
+        wanted = (await self.register_db.run(read)).made
+        if wanted == self.stage.versions:
+            return
+        keyring = self.stage.keyring
+        if any(v not in keyring.secrets for v in wanted):  # made since this process started
+            keyring = load_keyring(self.settings)
+            missing = [v for v in wanted if v not in keyring.secrets]
+            if missing:
+                raise ConfigurationError(
+                    f"the store's key versions are {made_text(wanted)} but this pseudonymiser"
+                    f" has no secret for version {made_text(tuple(missing))}: copy its key file"
+                    f" (master-v{missing[0]}.key) to {self.settings.key_dir}"
+                )
+            self.stage = replace(self.stage, keyring=keyring, encoder=Encoder(keyring))
+        log.warning("making tokens under key versions %s from now", made_text(wanted))
+        self.stage.versions = wanted
+
+    async def confirm_key_versions(self) -> None:
+        """After a batch has landed: the versions it was made under, for ``keys rotate``
+        (every earlier batch's output is in Kafka by then)."""
+        versions = self.stage.versions
+        if versions == self._confirmed:
+            return
+
+        async def write(conn: Conn) -> None:
+            async with conn.transaction():
+                await set_state(conn, key_versions.CONFIRMED, made_text(versions))
+
+        await self.db.run(write)
+        self._confirmed = versions
 
     async def prepare(self, batch: Sequence[RawMessage]) -> None:
         """Schema ids new to this process looked up (the stage itself never waits)."""
@@ -166,6 +212,7 @@ class PseudonymiseBatches:
             await self.db.run(lambda conn: write_ledger(conn, self.group, rows, offsets))
 
         await write_isolating("pseudonymise", batch, write, self.quarantine)
+        await self.confirm_key_versions()
         counts: Counter[str] = Counter(r.entry.outcome.value for r in results)
         observe_batch(
             "pseudonymise", started, dict(counts), [m.timestamp_ms for m in batch if m.timestamp_ms]
@@ -217,6 +264,7 @@ def build(settings: Settings) -> faust.App:
                 with exit_on_failure("pseudonymise", batch):
                     started = time.monotonic()
                     await batches.refresh_sources()
+                    await batches.refresh_key_versions()
                     batches.shred_expired()
                     await batches.prepare(batch)
                     results = batches.forward(events, batch)

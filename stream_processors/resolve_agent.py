@@ -23,11 +23,12 @@ import faust
 from core.settings import Settings
 from schemas.catalogue import Catalogue, catalogue
 from schemas.registry import codec_for
-from schemas.wire import DecodeError, decode
+from schemas.wire import DecodeError, decode, encode
 from sink import graph
 from sink.connection import Durable
 from sink.offsets import save_offsets
 from sink.rows import QuarantineRow
+from stream_processors import key_versions
 from stream_processors.app import exit_on_failure, make_app
 from stream_processors.isolate import write_isolating
 from stream_processors.landing import landing
@@ -42,7 +43,7 @@ from stream_processors.resolve.blocking import crossed_cap, keys_of, pairs_in_bl
 from stream_processors.resolve.cache import RecordCache
 from stream_processors.resolve.cluster import Assignment
 from stream_processors.resolve.model import Model, load_model
-from stream_processors.resolve.plan import plan_activity, plan_batch
+from stream_processors.resolve.plan import plan_activity, plan_batch, under_key_versions
 from stream_processors.resolve.records import LinkRecord, from_pseudo
 
 log = logging.getLogger(__name__)
@@ -63,14 +64,35 @@ class Resolver:
         self._cache = RecordCache(settings.processor.record_cache)
         self.codec = codec_for(settings)
         self._prepared = False  # the stored index checked, the model recorded
+        self.versions = key_versions.KeyVersions()  # as read under the lock, every batch
 
     async def prepare(self, conn: graph.Conn) -> None:
         """Before the first batch, under the graph lock: rebuild the blocking index if it was
         made with other rules, and record the model this resolver runs."""
         await graph.lock_graph(conn)
+        await self.take_key_versions(conn)
         await self.reindex_if_stale(conn)
         await self._record_model(conn)
         self._prepared = True
+
+    async def take_key_versions(self, conn: graph.Conn) -> None:
+        """The key versions the store links under now (under the graph lock: a rotation's
+        switch happens between batches). A new working version empties the record cache and
+        checks the blocking index (the switch rebuilt it in its own transaction)."""
+        versions = await key_versions.read(conn)
+        moved = versions.working != self.versions.working
+        self.versions = versions
+        if moved:
+            self._cache = RecordCache(self.settings.processor.record_cache)
+            if self._prepared:
+                await self.reindex_if_stale(conn)
+
+    @property
+    def blocking_state(self) -> str:
+        """What the stored blocking index must have been built with: the rules, and the key
+        version of the tokens its keys come from (from version 2 on)."""
+        rules, working = self.model.blocking_version, self.versions.working
+        return rules if working == 1 else f"{rules}/keys-v{working}"
 
     async def start(self, conn: graph.Conn) -> None:
         """When the worker starts, in a transaction of its own and without the graph lock (a
@@ -88,7 +110,7 @@ class Resolver:
         other rules (or, before format 2, by the pseudonymiser): otherwise new records would
         never meet stored ones. Under the graph lock, in the caller's transaction; returns the
         records re-indexed. Edges stay as scored (re-scoring them is a relink)."""
-        wanted = self.model.blocking_version
+        wanted = self.blocking_state
         if await graph.state(conn, BLOCKING_STATE) == wanted:
             return 0
         done, after = 0, ""
@@ -110,6 +132,7 @@ class Resolver:
     def decode_all(self, batch: Sequence[RawMessage]) -> Incoming:
         decoded = []
         undecodable = []
+        where: dict[int, tuple[str, int, int]] = {}  # id of a decoded record -> its message
         for message in batch:
             position = (message.topic, message.partition, message.offset)
             try:
@@ -125,10 +148,12 @@ class Resolver:
             if event.event_type in PSEUDO_TYPES:  # stored single-object: no registry to read it
                 payload = self.codec.as_single_object(message.value)
                 decoded.append((event.event_type, event.record, payload))
+                where[id(event.record)] = position
             else:
                 undecodable.append((position, "FOREIGN_SCHEMA"))
         incoming = sort_batch(decoded)
         incoming.undecodable = undecodable
+        incoming.positions = {k: where[id(r)] for k, r in incoming.persons.items()}
         return incoming
 
     async def load(self, conn: graph.Conn, keys: Iterable[str]) -> dict[str, LinkRecord]:
@@ -146,7 +171,7 @@ class Resolver:
         return found
 
     def link_record(self, payload: bytes) -> LinkRecord:
-        return from_pseudo(decode(payload, self.contracts).record)
+        return from_pseudo(decode(payload, self.contracts).record, self.versions.working)
 
     async def commit(
         self, conn: graph.Conn, *, batch: Sequence[RawMessage], incoming: Incoming
@@ -191,14 +216,11 @@ class Resolver:
         await graph.lock_graph(conn)
         if not self._prepared:
             await self.prepare(conn)
-        if incoming.undecodable:
-            values = {(m.topic, m.partition, m.offset): m for m in batch}
-            await graph.quarantine(
-                conn,
-                [self._quarantine_row(values[pos], why) for pos, why in incoming.undecodable],
-            )
+        else:
+            await self.take_key_versions(conn)
+        await self._quarantine(conn, batch, incoming)
         stored = await graph.stored_versions(conn, list(incoming.persons))
-        plan = plan_batch(incoming, stored)
+        plan = plan_batch(incoming, stored, self.versions.working)
         await graph.upsert_records(conn, plan.records)
         await graph.mark_records(conn, plan.withdrawals, "SUPPRESSED", "WITHDRAWN")
         await graph.mark_records(conn, plan.retractions, "RETRACTED", "RETRACTED")
@@ -216,6 +238,23 @@ class Resolver:
         await graph.audit(conn, plan.audit)
         return assignment
 
+    async def _quarantine(
+        self, conn: graph.Conn, batch: Sequence[RawMessage], incoming: Incoming
+    ) -> None:
+        """Messages that are no pseudonymised event, and person records made only under a key
+        version the store no longer links under, to the quarantine with their reason."""
+        made = self.versions.made
+        retired = under_key_versions(
+            incoming, made, lambda r: encode(self.contracts.latest("PseudoRecord"), r)
+        )
+        why = f"KEY_VERSION_RETIRED: the store links under key version {made[0]}"
+        reasons = incoming.undecodable + [(incoming.positions[k], why) for k in retired]
+        if reasons:
+            values = {(m.topic, m.partition, m.offset): m for m in batch}
+            await graph.quarantine(
+                conn, [self._quarantine_row(values[pos], reason) for pos, reason in reasons]
+            )
+
     async def relink_after(self, conn: graph.Conn, after: str, size: int) -> list[str]:
         """Re-index, re-score and re-cluster the next ``size`` active records by key after
         ``after`` with this resolver's model, inside the caller's transaction (one step of
@@ -223,6 +262,8 @@ class Resolver:
         await graph.lock_graph(conn)
         if not self._prepared:
             await self.prepare(conn)
+        else:
+            await self.take_key_versions(conn)
         linked = {}
         for row in await graph.active_after(conn, after, size):
             linked[row.record_key] = self.link_record(row.payload)

@@ -1,16 +1,23 @@
 """Token keys: per-field keys derived (HKDF-SHA256) from versioned master secrets.
 
 A token under key version n is a chain: ``t1 = HMAC(K1[field], value)``,
-``tn = HMAC(Kn[field], t(n-1))``. Rotating to version n+1 therefore needs no raw data: the
-stored tokens are re-keyed in place with ``HMAC(K(n+1)[field], tn)``, and the identity graph
+``tn = HMAC(Kn[field], t(n-1))``. Rotating to version n+1 therefore needs no raw data: stored
+tokens are carried forward with ``HMAC(K(n+1)[field], tn)`` (``lift``), and the identity graph
 (persons, edges) is untouched. A leaked old secret alone cannot reproduce current tokens.
-Bloom-filter encodings use keys from the first secret (they cannot be re-keyed without raw data;
-see docs/pseudonymisation.md).
+Bloom-filter encodings chain the same way: version 1 sets keyed bit positions, each later
+version applies a keyed permutation of the bits (``encoding_permutation``), which keeps every
+Dice coefficient and needs no raw data either (``earlylink keys rotate``).
+
+Record keys, item keys and the keyed event id are identifiers of source rows, not of people:
+they are the graph's primary keys and the topics' message keys, so they stay under version 1
+(``identifier``) through every rotation (docs/pseudonymisation.md says what that leaves).
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives import hashes, hmac
@@ -67,19 +74,47 @@ class Keyring:
     def field_key(self, kind: str, version: int) -> bytes:
         return self._derived("token", kind, version)
 
-    def token(self, kind: str, value: str) -> bytes:
-        """The keyed token of ``value`` for field ``kind`` under the active version."""
-        digest = value.encode()
-        for version in range(1, self.active + 1):  # truncate each link so stores can re-key
-            digest = mac(self.field_key(kind, version), digest)[:TOKEN_BYTES]
-        return digest
+    def token(self, kind: str, value: str, version: int | None = None) -> bytes:
+        """The keyed token of ``value`` for field ``kind`` under ``version`` (the active one
+        when not given)."""
+        first = mac(self.field_key(kind, 1), value.encode())[:TOKEN_BYTES]
+        return self.lift(kind, first, 1, self.active if version is None else version)
 
-    def rekey(self, kind: str, token_under_previous: bytes) -> bytes:
-        """Carry a token made under ``active - 1`` forward to ``active`` (rotation job)."""
-        return mac(self.field_key(kind, self.active), token_under_previous)[:TOKEN_BYTES]
+    def lift(self, kind: str, token: bytes, made_under: int, to: int) -> bytes:
+        """Carry a token made under version ``made_under`` forward to version ``to`` (each link
+        truncated, so stored tokens keep their size)."""
+        self._known(to)
+        for version in range(made_under + 1, to + 1):
+            token = mac(self.field_key(kind, version), token)[:TOKEN_BYTES]
+        return token
+
+    def identifier(self, kind: str, value: str) -> bytes:
+        """A keyed identifier of a source row (record, item, event): version 1 always."""
+        return self.token(kind, value, 1)
 
     def encoding_key(self, kind: str) -> bytes:
+        """The key of the bit positions of an encoding (version 1; later versions permute)."""
         return self._derived("bloom", kind, 1)
+
+    def encoding_permutation(self, kind: str, version: int, size: int) -> tuple[int, ...]:
+        """Where version ``version`` (2 or later) moves each of an encoding's ``size`` bits: a
+        keyed Fisher-Yates shuffle, drawn from HMAC-SHA256 under that version's key."""
+        self._known(version)
+        if version < 2:
+            raise ValueError("version 1 encodings are not permuted")
+        key = self._derived("bloom-permutation", kind, version)
+        order = list(range(size))
+        stream = _keyed_stream(key)
+        for i in range(size - 1, 0, -1):
+            j = _below(stream, i + 1)
+            order[i], order[j] = order[j], order[i]
+        return tuple(order)
+
+    def _known(self, version: int) -> None:
+        if version not in self.secrets:
+            raise ConfigurationError(
+                f"key version {version} has no secret here (versions {sorted(self.secrets)})"
+            )
 
     def deadletter_kek(self) -> bytes:
         """The key that wraps the dead letters' data keys (``sealing.DataKeys``)."""
@@ -88,3 +123,19 @@ class Keyring:
     def fingerprint(self) -> str:
         """A public fingerprint of the active secret (safe to print; reveals nothing)."""
         return hashlib.sha256(derive(self.secrets[self.active], "fingerprint")).hexdigest()[:16]
+
+
+def _keyed_stream(key: bytes) -> Iterator[int]:
+    """16-bit numbers from HMAC-SHA256(key, counter), for as long as they are wanted."""
+    for counter in itertools.count():
+        block = mac(key, counter.to_bytes(8, "big"))
+        for i in range(0, len(block), 2):
+            yield int.from_bytes(block[i : i + 2], "big")
+
+
+def _below(stream: Iterator[int], bound: int) -> int:
+    """A uniform number in [0, bound) from the stream (rejection sampling: no modulo bias)."""
+    limit = 65536 - 65536 % bound
+    while (value := next(stream)) >= limit:
+        pass
+    return value % bound

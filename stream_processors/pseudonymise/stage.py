@@ -18,7 +18,7 @@ from schemas.limits import MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES
 from schemas.wire import Codec, Decoded, DecodeError
 from sink.rows import LedgerEntry, Outcome
 from stream_processors.messages import RawMessage
-from stream_processors.pseudonymise.bloom import Encoder
+from stream_processors.pseudonymise.bloom import ENCODING_KEYS, Encoder
 from stream_processors.pseudonymise.checks import event_problem, source_problem
 from stream_processors.pseudonymise.keys import Keyring
 from stream_processors.pseudonymise.rules import DEFAULT_RULES, Rules
@@ -76,6 +76,9 @@ class Pseudonymiser:
     rules: Rules = DEFAULT_RULES
     sources: Register = OPEN  # the register of sources, as last read (refreshed by the agent)
     codec: Codec | None = None  # reads both framings, writes its own; default: single-object
+    # key versions tokens and encodings are made under: the store's, then the next while keys
+    # rotate (refreshed by the agent from the rotation state; every one has a secret here)
+    versions: tuple[int, ...] = (1,)
 
     def __post_init__(self) -> None:
         self.wire = self.codec or Codec(self.contracts)
@@ -162,11 +165,13 @@ class Pseudonymiser:
     def keyed_event_id(self, envelope: dict[str, Any]) -> uuid.UUID:
         """The event id under the key: the same for repeats, unknown to the source's log. The
         ledger keeps this one too, so no table holds a raw event id."""
-        keyed = self.keyring.token("event", f"{envelope['source_system']}|{envelope['event_id']}")
+        keyed = self.keyring.identifier(
+            "event", f"{envelope['source_system']}|{envelope['event_id']}"
+        )
         return uuid.UUID(bytes=keyed[:16])
 
     def record_key(self, source: str, record_id: str) -> str:
-        return self.keyring.token("record", f"{source}|{record_id}").hex()
+        return self.keyring.identifier("record", f"{source}|{record_id}").hex()
 
     def _person(
         self, message: RawMessage, record: dict[str, Any], base: dict[str, Any], raw_ts: int | None
@@ -195,8 +200,10 @@ class Pseudonymiser:
             "sex": record["sex"],
             "consent": record["consent"],
             "area": clean.postcode.district if clean.postcode else None,
-            "key_version": self.keyring.active,
-            "tokens": person_tokens(clean, self.keyring, self.rules) if permitted else [],
+            "key_version": self.versions[0],
+            "tokens": (
+                person_tokens(clean, self.keyring, self.rules, self.versions) if permitted else []
+            ),
             "encodings": self._encodings(clean) if permitted else [],
             "related": [
                 {"relationship": relationship, "record_key": self.record_key(source, record_id)}
@@ -223,11 +230,12 @@ class Pseudonymiser:
             "family": clean.family.core if clean.family else None,
             "address": clean.address,
         }
-        keys = {"given": "name", "family": "name", "address": "address"}  # names: one key
+        keys = ENCODING_KEYS
         return [
-            {"kind": kind, "bits": self.encoder.encode(keys[kind], value)}
+            {"kind": kind, "bits": self.encoder.encode(keys[kind], value, v), "key_version": v}
             for kind, value in values.items()
             if value
+            for v in self.versions
         ]
 
     def _activity(
@@ -246,7 +254,7 @@ class Pseudonymiser:
             "envelope": self.outgoing_envelope(record["envelope"]),
             "kind": ACTIVITY_KIND[event_type],
             "record_key": key,
-            "item_key": self.keyring.token("item", f"{source}|{item}").hex() if item else None,
+            "item_key": self.keyring.identifier("item", f"{source}|{item}").hex() if item else None,
             "service_code": record.get("service_code"),
             "activity_code": record.get("activity_code"),
             "contact_type": record.get("contact_type"),

@@ -100,20 +100,22 @@ SHARED_KEYS |= {"given_near": "name_near", "family_near": "name_near"}  # one ed
 
 
 def person_tokens(
-    clean: CleanPerson, keyring: Keyring, rules: Rules = DEFAULT_RULES
+    clean: CleanPerson,
+    keyring: Keyring,
+    rules: Rules = DEFAULT_RULES,
+    versions: tuple[int, ...] = (1,),
 ) -> list[dict[str, object]]:
-    """Avro ``Token`` records for a cleaned person (deduplicated, stable order)."""
+    """Avro ``Token`` records for a cleaned person (deduplicated, stable order), under each
+    of ``versions`` (two while keys rotate: ``earlylink keys rotate``)."""
     seen: set[tuple[str, str]] = set()
     tokens = []
     for kind, value in (*_values(clean), *_shared_values(clean, rules)):
         if (kind, value) in seen:
             continue
         seen.add((kind, value))
-        tokens.append(
-            {
-                "kind": kind,
-                "value": keyring.token(SHARED_KEYS.get(kind, kind), value),
-                "key_version": keyring.active,
-            }
-        )
+        key = SHARED_KEYS.get(kind, kind)
+        token, made_under = keyring.token(key, value, versions[0]), versions[0]
+        for version in versions:
+            token, made_under = keyring.lift(key, token, made_under, version), version
+            tokens.append({"kind": kind, "value": token, "key_version": version})
     return tokens

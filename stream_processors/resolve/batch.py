@@ -27,6 +27,7 @@ class Incoming:
     raw_timestamps_ms: list[int] = field(default_factory=list)  # for end-to-end latency
     # messages that are not pseudonymised events: (position, reason), for the quarantine
     undecodable: list[tuple[tuple[str, int, int], str]] = field(default_factory=list)
+    positions: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # key -> message
 
 
 def sort_batch(decoded: Iterable[tuple[str, dict[str, Any], bytes]]) -> Incoming:

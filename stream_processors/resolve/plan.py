@@ -8,7 +8,7 @@ clustering of the plan's ``changed`` records follow (``batch``, ``blocking``, ``
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,12 @@ from sink.rows import (
     StoredRecord,
 )
 from stream_processors.resolve.batch import Incoming
-from stream_processors.resolve.records import LinkRecord, from_pseudo
+from stream_processors.resolve.records import (
+    LinkRecord,
+    from_pseudo,
+    keeping_versions,
+    key_versions_of,
+)
 
 Record = dict[str, Any]  # a decoded PseudoRecord or PseudoActivity
 
@@ -39,12 +44,15 @@ class BatchPlan:
     changed: list[str]  # every record whose links are worked out again
     ended: list[str]  # withdrawn, retracted or opted out at this version: activity goes too
     audit: list[AuditRow]
+    key_version: int = 1  # the records link under this key version's tokens
 
     def linked(self) -> dict[str, LinkRecord]:
-        return {k: from_pseudo(r) for k, r in self.active.items()}
+        return {k: from_pseudo(r, self.key_version) for k, r in self.active.items()}
 
 
-def plan_batch(incoming: Incoming, stored: Mapping[str, StoredRecord]) -> BatchPlan:
+def plan_batch(
+    incoming: Incoming, stored: Mapping[str, StoredRecord], key_version: int = 1
+) -> BatchPlan:
     """The plan of ``incoming`` against the stored versions of its person records."""
     applied = newer_versions(incoming.persons, stored)
     withdrawn = sorted({r["record_key"] for r in incoming.withdrawals})
@@ -64,7 +72,29 @@ def plan_batch(incoming: Incoming, stored: Mapping[str, StoredRecord]) -> BatchP
         ended=withdrawn + retracted + suppressed,
         audit=audit_rows("CONSENT_WITHDRAWN", incoming.withdrawals)
         + audit_rows("RECORD_RETRACTED", incoming.retractions),
+        key_version=key_version,
     )
+
+
+def under_key_versions(
+    incoming: Incoming, made: tuple[int, ...], encode: Callable[[Record], bytes]
+) -> list[str]:
+    """Restrict the batch's person records to the key versions the store keeps (``made``, the
+    working one first: ``stream_processors.key_versions``). A record carrying others loses
+    them (and its payload is encoded again); one with tokens but none under the working
+    version cannot link and is taken out of the batch: its key is returned, to quarantine."""
+    retired = []
+    for key, record in list(incoming.persons.items()):
+        held = key_versions_of(record)
+        if not held or held <= set(made):
+            continue
+        if made[0] not in held:
+            retired.append(key)
+            del incoming.persons[key], incoming.raw_persons[key]
+            continue
+        kept = keeping_versions(record, made)
+        incoming.persons[key], incoming.raw_persons[key] = kept, encode(kept)
+    return retired
 
 
 def newer_versions(

@@ -42,11 +42,14 @@ class LinkRecord:
 MULTI_KINDS = frozenset({"fname_alt", "b_former_dob", "dob_near", "given_near", "family_near"})
 
 
-def from_pseudo(record: dict[str, Any]) -> LinkRecord:
-    """A LinkRecord from a decoded PseudoRecord."""
+def from_pseudo(record: dict[str, Any], version: int = 1) -> LinkRecord:
+    """A LinkRecord from a decoded PseudoRecord: its tokens and encodings under key
+    ``version`` (while keys rotate a record carries two)."""
     tokens: dict[str, bytes] = {}
     multi: dict[str, set[bytes]] = {}
     for token in record["tokens"]:
+        if token["key_version"] != version:
+            continue
         if token["kind"] in MULTI_KINDS or idkinds.is_shared_id_kind(token["kind"]):
             multi.setdefault(token["kind"], set()).add(token["value"])
         else:
@@ -58,5 +61,29 @@ def from_pseudo(record: dict[str, Any]) -> LinkRecord:
         sex=record["sex"],
         tokens=tokens,
         multi={k: frozenset(v) for k, v in multi.items()},
-        encodings={e["kind"]: e["bits"] for e in record["encodings"]},
+        encodings={
+            e["kind"]: e["bits"]
+            for e in record["encodings"]
+            if e.get("key_version", 1) == version  # before PseudoRecord v3: version 1
+        },
     )
+
+
+def key_versions_of(record: dict[str, Any]) -> set[int]:
+    """The key versions a PseudoRecord's tokens and encodings were made under."""
+    found = {t["key_version"] for t in record["tokens"]}
+    return found | {e.get("key_version", 1) for e in record["encodings"]}
+
+
+def keeping_versions(record: dict[str, Any], versions: tuple[int, ...]) -> dict[str, Any]:
+    """The record with only the tokens and encodings made under ``versions``."""
+    return {
+        **record,
+        "key_version": versions[0],
+        "tokens": [t for t in record["tokens"] if t["key_version"] in versions],
+        "encodings": [
+            {**e, "key_version": e.get("key_version", 1)}
+            for e in record["encodings"]
+            if e.get("key_version", 1) in versions
+        ],
+    }

@@ -35,7 +35,36 @@ def test_versions_chain_and_rekey_in_place() -> None:
     old = v1.token("dob", "2024-03-14")
     new = v2.token("dob", "2024-03-14")
     assert old != new
-    assert v2.rekey("dob", old) == new  # the store can be re-keyed without raw data
+    assert v2.lift("dob", old, 1, 2) == new  # the store can be re-keyed without raw data
+    assert v2.token("dob", "2024-03-14", 1) == old
+    assert Keyring({1: A, 2: B, 3: A}, 3).lift("dob", old, 1, 3) == Keyring(
+        {1: A, 2: B, 3: A}, 3
+    ).token("dob", "2024-03-14")
+
+
+def test_identifiers_stay_under_the_first_version() -> None:
+    """Record keys, item keys and event ids are the graph's keys: a rotation keeps them."""
+    assert Keyring({1: A, 2: B}, 2).identifier("record", "s|1") == Keyring({1: A}, 1).token(
+        "record", "s|1"
+    )
+
+
+def test_a_version_without_a_secret_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="version 3"):
+        Keyring({1: A, 2: B}, 2).token("dob", "2024-03-14", 3)
+
+
+def test_encodings_chain_by_a_permutation_that_keeps_dice() -> None:
+    ring = Keyring({1: A, 2: B}, 2)
+    encoder = Encoder(ring)
+    one, two = encoder.encode("name", "katherine"), encoder.encode("name", "catherine")
+    one_v2, two_v2 = encoder.encode("name", "katherine", 2), encoder.encode("name", "catherine", 2)
+    assert one_v2 != one and encoder.lift("name", one, 1, 2) == one_v2
+    assert dice(one_v2, two_v2) == dice(one, two) and 0.5 < dice(one, two) < 1
+    assert int.from_bytes(one_v2, "little").bit_count() == int.from_bytes(one, "little").bit_count()
+    assert dice(one_v2, one) < 0.5  # the old encoding says little about the new one
+    other = Encoder(Keyring({1: A, 2: A}, 2))  # another secret, another permutation
+    assert other.encode("name", "katherine", 2) != one_v2
 
 
 def test_bad_keyrings_are_refused() -> None:

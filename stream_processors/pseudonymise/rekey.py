@@ -1,0 +1,52 @@
+"""Carrying a pseudonymised record to the next key version without raw data (pure).
+
+A token chain link and a Bloom-filter permutation need only the previous version's token or
+encoding and the new version's key (``keys.Keyring.lift``, ``bloom.Encoder.lift``), so the
+store is re-keyed in place (``earlylink keys rotate``); nobody decodes anything back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stream_processors.pseudonymise.bloom import ENCODING_KEYS, Encoder
+from stream_processors.pseudonymise.tokens import SHARED_KEYS
+
+Record = dict[str, Any]  # a decoded PseudoRecord
+
+
+def carries(record: Record, version: int) -> bool:
+    """Whether the record has its tokens and encodings under ``version`` too (a record with
+    none at all carries every version)."""
+    made = {t["key_version"] for t in record["tokens"]}
+    made |= {e.get("key_version", 1) for e in record["encodings"]}
+    return not made or version in made
+
+
+def lifted(record: Record, encoder: Encoder, made_under: int, to: int) -> Record:
+    """The record with its ``made_under`` tokens and encodings also under ``to``."""
+    keyring = encoder.keyring
+    tokens = [t for t in record["tokens"] if t["key_version"] != to]
+    tokens += [
+        {
+            "kind": t["kind"],
+            "value": keyring.lift(
+                SHARED_KEYS.get(t["kind"], t["kind"]), t["value"], made_under, to
+            ),
+            "key_version": to,
+        }
+        for t in record["tokens"]
+        if t["key_version"] == made_under
+    ]
+    old = [{**e, "key_version": e.get("key_version", 1)} for e in record["encodings"]]
+    encodings = [e for e in old if e["key_version"] != to]
+    encodings += [
+        {
+            "kind": e["kind"],
+            "bits": encoder.lift(ENCODING_KEYS[e["kind"]], e["bits"], made_under, to),
+            "key_version": to,
+        }
+        for e in old
+        if e["key_version"] == made_under
+    ]
+    return {**record, "tokens": tokens, "encodings": encodings}
