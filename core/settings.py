@@ -228,7 +228,10 @@ class PseudonymisationSettings(BaseSettings):
     secret: SecretStr | None = None
     secret_file: Path | None = None
     key_dir: Path | None = None
-    active_version: int | None = None
+    # a pseudonymiser without the store's database (producers/at_source.py): the key versions
+    # to make tokens under, the store's working one first ("2", or "1,2" while the keys rotate
+    # from 1 to 2); the central pseudonymiser reads them from the store before every batch
+    key_versions: str = Field(default="1", pattern=r"^[1-9][0-9]*(,[1-9][0-9]*)?$")
     # the dead letters' data keys, one per day (stream_processors/pseudonymise/sealing.py);
     # default: <key dir>/deadletter
     deadletter_key_dir: Path | None = None

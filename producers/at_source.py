@@ -12,6 +12,7 @@ import datetime as dt
 from collections import Counter
 from types import TracebackType
 
+from core.errors import ConfigurationError
 from core.settings import Settings
 from producers.publisher import DeliveryReport, Publisher
 from schemas.models import Event
@@ -32,8 +33,20 @@ class AtSourcePublisher:
         keyring = load_keyring(settings)
         codec = codec_for(settings)
         self.contracts = codec.contracts
+        versions = tuple(int(v) for v in settings.pseudonymisation.key_versions.split(","))
+        missing = [v for v in versions if v not in keyring.secrets]
+        if missing:
+            raise ConfigurationError(
+                f"EARLYLINK_PSEUDONYMISATION_KEY_VERSIONS names version {missing[0]}, which has"
+                f" no key file in {settings.key_dir}"
+            )
         self.stage = Pseudonymiser(
-            self.contracts, keyring, Encoder(keyring), rules_from(settings.linkage), codec=codec
+            self.contracts,
+            keyring,
+            Encoder(keyring),
+            rules_from(settings.linkage),
+            codec=codec,
+            versions=versions,
         )
         self.publisher = Publisher(
             settings.kafka, settings.kafka.topic("pseudonymised"), codec=codec

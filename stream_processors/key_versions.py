@@ -7,9 +7,10 @@ n+1 while the stream runs, through this state (a row of ``resolver_state``):
    versions (and says so: ``CONFIRMED``); the resolver still links under n and keeps the n+1
    tokens in the records it stores; the rotation job adds n+1 tokens to the stored records by
    chaining (no raw data).
-2. ``working=n+1``: switched under the graph lock once every stored record carries n+1; the
-   blocking index rebuilt from the n+1 tokens in the same transaction. The resolver links
-   under n+1 and drops n tokens from what it stores; the job strips them from stored records.
+2. ``working=n+1, retired=n``: switched under the graph lock once every stored record carries
+   n+1; the blocking index rebuilt from the n+1 tokens in the same transaction. The resolver
+   links under n+1 and drops n tokens from what it stores; the job strips them from stored
+   records, then clears ``retired``.
 
 A token chain is a bijection, so every pair compares the same under either version and the
 partition does not move (``tests/integration/test_rotation.py``).
@@ -19,18 +20,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from core.errors import ConfigurationError
-from sink import graph
+from sink import graph, key_state
 
-STATE = "key_versions"
-CONFIRMED = "pseudonymiser_key_versions"  # the versions the pseudonymiser's batches now use
+STATE = "key_versions"  # the resolver_state row (read through the view of the same name)
+PSEUDONYMISER = "pseudonymise"  # who confirms the versions its batches use
 
 
 @dataclass(frozen=True)
 class KeyVersions:
     working: int = 1
     next: int | None = None
+    retired: int | None = None  # after a switch: still in stored records until they are cleaned
 
     @property
     def made(self) -> tuple[int, ...]:
@@ -38,15 +41,15 @@ class KeyVersions:
         return (self.working,) if self.next is None else (self.working, self.next)
 
     def text(self) -> str:
-        return json.dumps({"working": self.working, "next": self.next})
+        return json.dumps({"working": self.working, "next": self.next, "retired": self.retired})
 
     @classmethod
     def parse(cls, text: str | None) -> KeyVersions:
         if not text:
             return cls()
         try:
-            data = json.loads(text)
-            return cls(int(data["working"]), None if data["next"] is None else int(data["next"]))
+            data: dict[str, Any] = json.loads(text)
+            return cls(int(data["working"]), _number(data, "next"), _number(data, "retired"))
         except (ValueError, KeyError, TypeError) as exc:
             raise ConfigurationError(f"the stored key versions are unreadable: {text!r}") from exc
 
@@ -56,8 +59,12 @@ def working(dsn: str) -> int:
     return KeyVersions.parse(graph.stored_state(dsn, STATE)).working
 
 
+def _number(data: dict[str, Any], name: str) -> int | None:
+    return None if data.get(name) is None else int(data[name])
+
+
 async def read(conn: graph.Conn) -> KeyVersions:
-    return KeyVersions.parse(await graph.state(conn, STATE))
+    return KeyVersions.parse(await key_state.stored_key_versions(conn))
 
 
 async def write(conn: graph.Conn, versions: KeyVersions) -> None:

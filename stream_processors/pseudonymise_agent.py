@@ -25,8 +25,8 @@ from core.settings import Settings
 from core.vocabulary import REPLAYED_FROM
 from schemas.catalogue import catalogue
 from schemas.registry import codec_for
+from sink import key_state
 from sink.connection import Conn, Durable
-from sink.graph import set_state
 from sink.ledger import write_ledger
 from sink.rows import LedgerEntry, Outcome
 from sink.sources import own_topic_sources, read_register
@@ -155,7 +155,7 @@ class PseudonymiseBatches:
 
         async def write(conn: Conn) -> None:
             async with conn.transaction():
-                await set_state(conn, key_versions.CONFIRMED, made_text(versions))
+                await key_state.confirm(conn, key_versions.PSEUDONYMISER, made_text(versions))
 
         await self.db.run(write)
         self._confirmed = versions

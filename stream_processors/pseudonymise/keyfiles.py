@@ -2,8 +2,9 @@
 
 Sources, first found wins: ``EARLYLINK_PSEUDONYMISATION_SECRET`` (hex or base64, version 1),
 ``EARLYLINK_PSEUDONYMISATION_SECRET_FILE`` (version 1), else the key folder with one file per
-version, ``master-v<N>.key`` (base64, mode 0600), the highest version active unless
-``EARLYLINK_PSEUDONYMISATION_ACTIVE_VERSION`` says otherwise.
+version, ``master-v<N>.key`` (base64, mode 0600). Which versions tokens are made under is the
+store's state (``stream_processors.key_versions``, moved by ``earlylink keys rotate``), not
+which files exist: a new file changes nothing until the store is rotated to it.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def load_keyring(settings: Settings) -> Keyring:
             f"{settings.key_dir}) or set EARLYLINK_PSEUDONYMISATION_SECRET(_FILE)"
         )
     ring = {v: _decode(private(p).read_text(), p.name) for v, p in sorted(files.items())}
-    return Keyring(ring, config.active_version or max(ring))
+    return Keyring(ring, max(ring))
 
 
 def create_key(settings: Settings) -> tuple[int, Path]:

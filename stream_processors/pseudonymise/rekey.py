@@ -50,3 +50,21 @@ def lifted(record: Record, encoder: Encoder, made_under: int, to: int) -> Record
         if e["key_version"] == made_under
     ]
     return {**record, "tokens": tokens, "encodings": encodings}
+
+
+def lifted_frequencies(
+    tf: dict[str, dict[str, float]], encoder: Encoder, made_under: int, to: int
+) -> dict[str, dict[str, float]]:
+    """A model's term-frequency tables (kind -> token hex -> share) with every token also under
+    ``to``: a model holding both scores records of either version alike."""
+    lift = encoder.keyring.lift
+    return {
+        kind: {
+            **table,
+            **{
+                lift(SHARED_KEYS.get(kind, kind), bytes.fromhex(token), made_under, to).hex(): share
+                for token, share in table.items()
+            },
+        }
+        for kind, table in tf.items()
+    }
