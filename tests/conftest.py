@@ -220,11 +220,18 @@ def run_processor(live_settings: Settings, tmp_path: Any) -> Iterator[Callable[.
 
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(name: str, settings: Settings | None = None, **env: str) -> Any:
+    def start(
+        name: str, settings: Settings | None = None, unset: tuple[str, ...] = (), **env: str
+    ) -> Any:
+        """``unset``: variables the process must not see (e.g. the test secret, for keys
+        read from a key folder instead)."""
         log_path = tmp_path / f"{name}.log"
+        environment = {**os.environ, **processor_env(settings or live_settings), **env}
+        for variable in unset:
+            environment.pop(variable, None)
         proc = subprocess.Popen(
             [sys.executable, "-m", "earlylink", "run", name],
-            env={**os.environ, **processor_env(settings or live_settings), **env},
+            env=environment,
             stdout=log_path.open("ab"),
             stderr=subprocess.STDOUT,
         )

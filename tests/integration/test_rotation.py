@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -161,3 +162,75 @@ def test_rotation_refuses_a_secret_from_the_environment(fresh_settings: Settings
     fresh_settings.pseudonymisation = PseudonymisationSettings(secret="4f" * 32)
     with pytest.raises(Exception, match="versioned key files"):
         Rotation(fresh_settings)
+
+
+def test_keys_rotate_while_the_processors_run(
+    isolated: Any, run_processor: Any, tmp_path: Path
+) -> None:
+    """The command, with both processors running as processes and events published all the
+    while: the pseudonymiser takes the new key file it did not have at start, and the graph
+    ends as the same events give without a rotation."""
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from producers.publisher import Publisher
+    from schemas.registry import codec_for
+    from tests.conftest import processor_env, wait_pipeline_caught_up
+
+    events, _ = _events()
+    keys = tmp_path / "keys"
+    settings = _keyed(isolated(16268), keys)
+    create_key(settings)
+    env = {"EARLYLINK_PSEUDONYMISATION_KEY_DIR": str(keys)}
+    unset = ("EARLYLINK_PSEUDONYMISATION_SECRET",)
+    pseudo = run_processor("pseudonymise", settings, unset, **env)
+    resolve = run_processor("resolve", settings, unset, **env)
+    half = len(events) // 2
+    publisher = Publisher(settings.kafka, settings.kafka.topic("raw"), codec=codec_for(settings))
+
+    def publish(part: list[Event], pause_s: float = 0.0) -> None:
+        for start in range(0, len(part), 200):
+            for event in part[start : start + 200]:
+                publisher.publish(event)
+            publisher.flush()
+            time.sleep(pause_s)
+
+    publish(events[:half])
+    wait_pipeline_caught_up(settings, pseudo, resolve, 300)
+    command_env = {**os.environ, **processor_env(settings), **env}
+    command_env.pop(unset[0])
+    later = threading.Thread(target=publish, args=(events[half:], 0.5))
+    later.start()
+    done = subprocess.run(
+        [sys.executable, "-m", "earlylink", "keys", "rotate", "--chunk", "100", "--wait", "240"],
+        env=command_env,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
+    later.join(timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "rotated from key version 1 to 2" in done.stdout
+    assert publisher.flush().failed == 0
+    wait_pipeline_caught_up(settings, pseudo, resolve, 300)
+
+    baseline_settings = _keyed(isolated(16269), keys)
+    baseline = Stream(baseline_settings)
+    asyncio.run(baseline.feed(_made(baseline_settings, events, 1)))
+    expected = asyncio.run(baseline.partition())
+    assert asyncio.run(Stream(settings).partition()) == expected
+    after = _store(settings)
+    assert after["versions"] and all(v == {2} for v in after["versions"] if v)
+    assert after["blocking_state"].endswith("/keys-v2")
+    assert after["quarantined"] == []
+    assert "making tokens under key versions 1,2" in pseudo.log_path.read_text()
+    shown = subprocess.run(
+        [sys.executable, "-m", "earlylink", "keys", "show"],
+        env=command_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "links under version 2" in shown.stdout, shown.stdout + shown.stderr

@@ -100,3 +100,26 @@ def test_a_version_without_a_secret_fails_the_stage_loudly(child: PersonRecord) 
     assert (
         dataclasses.replace(stage, versions=(1,)).process(RawMessage("raw", 0, 1, data), NOW).value
     )
+
+
+def test_a_models_term_frequencies_are_carried_to_the_next_version(child: PersonRecord) -> None:
+    """A trained model keys its frequencies by token: after the lift a version 2 token has the
+    share its version 1 token had, so a pair weighs the same under either version."""
+    import dataclasses as dc
+
+    from stream_processors.pseudonymise.rekey import lifted_frequencies
+    from stream_processors.resolve.model import load_model
+
+    both = pseudonymised(child, 1, 2)
+    v1, v2 = from_pseudo(both, 1), from_pseudo(both, 2)
+    total = 1000
+    model = dc.replace(
+        load_model(None),
+        tf={"gname": {v1.tokens["gname"].hex(): 0.05}},
+        tf_total={"gname": total},
+    )
+    carried = dc.replace(model, tf=lifted_frequencies(model.tf, Encoder(RING), 1, 2))
+    assert carried.frequency("gname", v2.tokens["gname"]) == 0.05
+    assert carried.frequency("gname", v1.tokens["gname"]) == 0.05
+    assert model.frequency("gname", v2.tokens["gname"]) == 1 / total  # unseen before
+    assert score_pair(v1, v1, carried) == score_pair(v2, v2, carried)
