@@ -17,7 +17,7 @@ import datetime as dt
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bench.linkage_quality import true_pairs
@@ -184,6 +184,8 @@ def main() -> None:
         data = makers[name]()
         shipped = load_model(args.model)
         print(_row(data, "shipped", shipped, time.perf_counter() - started), flush=True)
+        sized = replace(shipped, prior=1 / len(data.records))  # EXPECTED_RECORDS = the count
+        print(_row(data, "shipped, prior 1/records", sized, 0.0), flush=True)
         started = time.perf_counter()
         trained, _ = train(data.records, shipped, CAP)
         print(_row(data, "trained", trained, time.perf_counter() - started), flush=True)

@@ -7,7 +7,8 @@ Splink 5 (DuckDB) links the same records on the same fields (names, date of birt
 postcode; no shared identifier, except the borough's NHS and pupil numbers, which both get) in
 the same run, as the reference.
 
-earlylink runs with the shipped model; then, as a new deployment would, ``earlylink train`` on
+earlylink runs with the shipped model (and again with its prior from the data set's record
+count, as ``EARLYLINK_PROCESSOR_EXPECTED_RECORDS`` sets it on a deployment); then, as a new deployment would, ``earlylink train`` on
 the graph that run made, the resolver restarted with the trained model and ``earlylink relink``
 while it runs (the row "trained, relinked"; its time is the restart and the relink); and once
 more streamed from scratch with the trained model (the row "trained", which the relinked row
@@ -196,15 +197,21 @@ def _wait(settings: Settings, procs: Iterable[Any], timeout_s: float = 1800) -> 
 
 
 def earlylink_streamed(
-    data: DataSet, web_port: int, model: Path | None = None, train_to: Path | None = None
+    data: DataSet,
+    web_port: int,
+    model: Path | None = None,
+    train_to: Path | None = None,
+    expected: int | None = None,
 ) -> tuple[Linked, Linked | None]:
-    """Stream the data set through both processors (with ``model``, default the shipped one);
-    with ``train_to``, train a model on the resulting graph, write it there, and relink the
-    graph with it (the second row)."""
+    """Stream the data set through both processors (with ``model``, default the shipped one,
+    its prior from ``expected`` records if given); with ``train_to``, train a model on the
+    resulting graph, write it there, and relink the graph with it (the second row)."""
     with scratch(web_port) as settings, tempfile.TemporaryDirectory() as folder:
         truth_path = data.publish(settings, Path(folder))
         started = time.monotonic()
         env = {**data.env, **({"EARLYLINK_PROCESSOR_MODEL_PATH": str(model)} if model else {})}
+        if expected is not None:
+            env["EARLYLINK_PROCESSOR_EXPECTED_RECORDS"] = str(expected)
         procs = [
             start_processor(settings, "pseudonymise", env=env),
             start_processor(settings, "resolve", web_port=str(web_port + 1), env=env),
@@ -227,6 +234,8 @@ def earlylink_streamed(
             train_on_graph(settings)[0].save(train_to)
             relinked = _relinked(settings, keyed, truth_path, train_to, web_port, env)
     system = "earlylink, trained" if model else "earlylink, shipped model"
+    if expected is not None:
+        system += ", prior 1/records"
     return _linked(system, result.quality, result.truth, blocked, seconds), relinked
 
 
@@ -377,8 +386,10 @@ def main() -> list[Row]:
             model = Path(folder) / "model.json"
             shipped, relinked = earlylink_streamed(data, 16400 + 10 * i, train_to=model)
             ours, _ = earlylink_streamed(data, 16400 + 10 * i, model=model)
+        frame = data.splink_frame()
+        sized, _ = earlylink_streamed(data, 16400 + 10 * i, expected=len(frame))
         peer = splink_run(data)
-        rows = [shipped, ours, *([relinked] if relinked else []), peer]
+        rows = [shipped, sized, ours, *([relinked] if relinked else []), peer]
         for result in rows:
             delta = f"{result.f1 - peer.f1:+.4f}" if result is not peer else ""
             print(

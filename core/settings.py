@@ -206,6 +206,10 @@ class ProcessorSettings(BaseSettings):
     batch_within_s: float = 0.2  # p99 0.47 s at 100 events/s (0.5 gave 1.1 s); same throughput
     web_port: int = 6066
     model_path: Path | None = None  # resolver model file; default: the shipped model
+    # how many person records the store will hold: the shipped model's prior (the chance that
+    # two records picked at random are one person) is 1 / this, about one other record of the
+    # same person per record; default: the shipped prior's 40,000. A trained model has its own
+    expected_records: int | None = Field(default=None, ge=2)
     block_cap: int = 100  # blocking keys shared by more records than this are skipped
     record_cache: int = 300_000  # resolver: decoded records kept in memory (~3 KiB each)
     # CPython's collector by generation: (new allocations before a young collection, young

@@ -22,7 +22,7 @@ from stream_processors.pseudonymise.bloom import Encoder
 from stream_processors.pseudonymise.keyfiles import load_keyring
 from stream_processors.pseudonymise.stage import Pseudonymiser
 from stream_processors.resolve.diagnose import Miss, misses
-from stream_processors.resolve.model import load_model
+from stream_processors.resolve.model import configured_model
 from stream_processors.resolve.pairwise import Quality, pairs_together, pairwise
 from stream_processors.resolve.records import from_pseudo
 
@@ -96,7 +96,7 @@ def explain_misses(settings: Settings, evaluation: Evaluation) -> list[Miss]:
         from_pseudo(decode(p, catalogue()).record, version)
         for p in active_payloads(settings.database_dsn, 10_000_000)
     ]
-    model = load_model(settings.processor.model_path)
+    model = configured_model(settings)
     return misses(
         records, evaluation.truth, evaluation.predicted, model, settings.processor.block_cap
     )

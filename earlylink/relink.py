@@ -30,7 +30,7 @@ from sink import graph
 from sink.connection import Durable
 from stream_processors.outbox import publish_pending
 from stream_processors.output import BatchProducer
-from stream_processors.resolve.model import load_model
+from stream_processors.resolve.model import configured_model
 from stream_processors.resolve_agent import MODEL_STATE, RELINK_STATE, Resolver
 
 Progress = Callable[[int, int], None]  # (records done, records in all)
@@ -75,7 +75,7 @@ class Relinker:
             raise ConfigurationError(f"relink chunk must be at least 1 record, not {chunk}")
         self.settings = settings
         self.chunk = chunk
-        self.model = load_model(settings.processor.model_path)
+        self.model = configured_model(settings)
         self.resolver = Resolver(settings, catalogue(), self.model)
         self.db = Durable(settings.database_dsn, "relink")
 

@@ -44,7 +44,7 @@ from stream_processors.lag import end_offsets
 from stream_processors.pseudonymise.bloom import Encoder
 from stream_processors.pseudonymise.keyfiles import create_key, load_keyring
 from stream_processors.pseudonymise.rekey import carries, lifted, lifted_frequencies
-from stream_processors.resolve.model import Model, load_model
+from stream_processors.resolve.model import Model, configured_model, load_model
 from stream_processors.resolve.records import keeping_versions, key_versions_of
 from stream_processors.resolve_agent import MODEL_STATE, Resolver
 
@@ -232,7 +232,7 @@ class Rotation:
         version the working one, rebuild the blocking index from its tokens."""
         to = versions.next
         assert to is not None
-        model = load_model(self.settings.processor.model_path)
+        model = configured_model(self.settings)
         resolver = Resolver(self.settings, self.contracts, model)
         switched = KeyVersions(to, None, retired=versions.working)
 

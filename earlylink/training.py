@@ -12,7 +12,7 @@ from schemas.catalogue import catalogue
 from schemas.wire import decode
 from sink.graph import active_payloads
 from stream_processors import key_versions
-from stream_processors.resolve.model import Model, load_model
+from stream_processors.resolve.model import Model, configured_model
 from stream_processors.resolve.records import from_pseudo
 from stream_processors.resolve.train import TrainingReport, train
 
@@ -30,5 +30,5 @@ def train_on_graph(settings: Settings, limit: int = 200_000) -> tuple[Model, Tra
         raise ConfigurationError(
             f"{len(records)} records in the graph: fewer than {MIN_RECORDS}, nothing to train on"
         )
-    start = load_model(settings.processor.model_path)
+    start = configured_model(settings)
     return train(records, start, settings.processor.block_cap)

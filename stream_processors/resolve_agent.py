@@ -42,7 +42,7 @@ from stream_processors.resolve.batch import Incoming, recluster, score_changed, 
 from stream_processors.resolve.blocking import crossed_cap, keys_of, pairs_in_blocks
 from stream_processors.resolve.cache import RecordCache
 from stream_processors.resolve.cluster import Assignment
-from stream_processors.resolve.model import Model, load_model
+from stream_processors.resolve.model import Model, configured_model
 from stream_processors.resolve.plan import plan_activity, plan_batch, under_key_versions
 from stream_processors.resolve.records import LinkRecord, from_pseudo
 
@@ -328,7 +328,7 @@ class Resolver:
 
 
 def build(settings: Settings) -> faust.App:
-    model = load_model(settings.processor.model_path)
+    model = configured_model(settings)
     codec_for(settings, wait_s=settings.processor.wait_for_services_s)  # contracts registered
     resolver = Resolver(settings, catalogue(), model)
     app = make_app(settings, resolver.group, "resolve")

@@ -9,6 +9,7 @@ JSON files: ``earlylink train`` writes one; ``default_model.json`` ships with ea
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ConfigurationError
+from core.settings import Settings
 from stream_processors.resolve.blocking import BlockingRule, rule_from
 from stream_processors.resolve.comparisons import Comparison, comparison_from
 
@@ -183,6 +185,19 @@ def _shipped() -> Model:
     if not _SHIPPED:
         _SHIPPED.append(Model.from_json(_default_json(), base=None))
     return _SHIPPED[0]
+
+
+def configured_model(settings: Settings) -> Model:
+    """The model ``settings`` name: their model file, or the shipped model with its prior
+    set from the expected number of records (``EARLYLINK_PROCESSOR_EXPECTED_RECORDS``: a
+    random pair of N records is one person about once in N, when each record has about one
+    other of its person). Either way a fixed model: a change is a new model version, which
+    the resolver records and ``earlylink relink`` applies."""
+    processor = settings.processor
+    model = load_model(processor.model_path)
+    if processor.model_path is None and processor.expected_records is not None:
+        model = dataclasses.replace(model, prior=1 / processor.expected_records)
+    return model
 
 
 def load_model(path: Path | None = None) -> Model:

@@ -139,3 +139,18 @@ def test_a_name_seen_once_or_never_weighs_as_a_rare_one() -> None:
         math.log2(model.probabilities["family"]["exact"][0] / 1e-4)
     )
     assert tuned.weight("family", "exact", once) > tuned.weight("family", "exact", common)
+
+
+def test_the_shipped_prior_follows_the_expected_number_of_records(tmp_path: Path) -> None:
+    from core.settings import ProcessorSettings, Settings
+    from stream_processors.resolve.model import configured_model
+
+    shipped = load_model(None)
+    assert configured_model(Settings(processor=ProcessorSettings())) == shipped
+    sized = configured_model(Settings(processor=ProcessorSettings(expected_records=1_000)))
+    assert sized.prior == 1 / 1_000 and sized.version != shipped.version
+    assert sized.prior_weight - shipped.prior_weight > 5  # 40,000 -> 1,000 records: ~5.3 bits
+    path = tmp_path / "model.json"
+    shipped.save(path)  # a model file keeps its own prior
+    held = Settings(processor=ProcessorSettings(model_path=path, expected_records=1_000))
+    assert configured_model(held).prior == shipped.prior
