@@ -8,9 +8,9 @@ postcode; no shared identifier, except the borough's NHS and pupil numbers, whic
 the same run, as the reference.
 
 earlylink runs with the shipped model (and again with its prior from the data set's record
-count, as ``EARLYLINK_PROCESSOR_EXPECTED_RECORDS`` sets it on a deployment); then, as a new deployment would, ``earlylink train`` on
-the graph that run made, the resolver restarted with the trained model and ``earlylink relink``
-while it runs (the row "trained, relinked"; its time is the restart and the relink); and once
+count, as ``EARLYLINK_PROCESSOR_EXPECTED_RECORDS`` sets it on a deployment); then, as a new
+deployment would, ``earlylink train`` on the graph that run made, the resolver restarted with
+the trained model and ``earlylink relink`` while it runs (the row "trained, relinked"; its time is the restart and the relink); and once
 more streamed from scratch with the trained model (the row "trained", which the relinked row
 should equal). Splink trains on each data set too.
 
