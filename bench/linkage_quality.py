@@ -10,9 +10,9 @@ the same run, as the reference.
 earlylink runs with the shipped model (and again with its prior from the data set's record
 count, as ``EARLYLINK_PROCESSOR_EXPECTED_RECORDS`` sets it on a deployment); then, as a new
 deployment would, ``earlylink train`` on the graph that run made, the resolver restarted with
-the trained model and ``earlylink relink`` while it runs (the row "trained, relinked"; its time is the restart and the relink); and once
-more streamed from scratch with the trained model (the row "trained", which the relinked row
-should equal). Splink trains on each data set too.
+the trained model and ``earlylink relink`` while it runs (the row "trained, relinked"; its
+time is the restart and the relink); and once more streamed from scratch with the trained model
+(the row "trained", which the relinked row should equal). Splink trains on each data set too.
 
 Blocking recall is the share of true pairs that share a blocking key in a block within the cap
 (earlylink: the final blocking index in PostgreSQL; Splink: the pairs its rules generate).
