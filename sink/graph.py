@@ -20,9 +20,11 @@ from schemas.limits import FINAL_VERSION
 from sink.bulk import copy_rows, insert_new
 from sink.rows import (
     AuditRow,
+    BlockKey,
     ContactRow,
     Edge,
     EndRow,
+    HistoryRow,
     OutcomeRow,
     QuarantineRow,
     RecordRow,
@@ -108,7 +110,7 @@ async def mark_records(conn: Conn, rows: list[EndRow], state: str, consent: str)
         )
 
 
-async def replace_block_keys(conn: Conn, keys: list[str], tokens: list[tuple[bytes, str]]) -> None:
+async def replace_block_keys(conn: Conn, keys: list[str], tokens: list[BlockKey]) -> None:
     """The blocking index rows of ``keys`` become ``tokens`` (under the graph lock, so after the
     delete no row of theirs can be there: COPY, with repeats in ``tokens`` dropped)."""
     await conn.execute("DELETE FROM block_keys WHERE record_key = ANY(%b)", (keys,))
@@ -338,9 +340,7 @@ async def write_persons(
         )
 
 
-async def record_history(
-    conn: Conn, events: list[tuple[str, list[str], list[str]]], model_version: str
-) -> None:
+async def record_history(conn: Conn, events: list[HistoryRow], model_version: str) -> None:
     """Merges, splits and retirements (kind, before ids, after ids) into the history, which is
     also the outbox: each about ``subject`` (the first id after, else before) with that
     subject's next sequence number (one writer under the graph lock), to be published."""

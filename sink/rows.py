@@ -106,6 +106,21 @@ class QuarantineRow(NamedTuple):
     payload: bytes
 
 
+class BlockKey(NamedTuple):
+    """One row of the blocking index: a record holds a blocking key."""
+
+    token: bytes
+    record_key: str
+
+
+class HistoryRow(NamedTuple):
+    """A merge, split or retirement of person ids, for the history (and outbox)."""
+
+    kind: str  # MERGE | SPLIT | RETIRE
+    before: list[str]
+    after: list[str]
+
+
 class Edge(NamedTuple):
     """A stored link between two active records (``a < b``) and its weight."""
 

@@ -27,7 +27,7 @@ from schemas.wire import DecodeError, decode, encode
 from sink import graph
 from sink.connection import Durable
 from sink.offsets import save_offsets
-from sink.rows import QuarantineRow
+from sink.rows import BlockKey, HistoryRow, QuarantineRow
 from stream_processors import key_versions
 from stream_processors.app import exit_on_failure, make_app
 from stream_processors.isolate import write_isolating
@@ -121,7 +121,11 @@ class Resolver:
             await graph.replace_block_keys(
                 conn,
                 list(records),
-                [(t, k) for k, r in records.items() for t in keys_of(r, self.model.blocking)],
+                [
+                    BlockKey(t, k)
+                    for k, r in records.items()
+                    for t in keys_of(r, self.model.blocking)
+                ],
             )
             done, after = done + len(rows), rows[-1].record_key
         await graph.set_state(conn, BLOCKING_STATE, wanted)
@@ -283,7 +287,7 @@ class Resolver:
         keys = {k: keys_of(r, self.model.blocking) for k, r in linked.items()}
         old = await graph.block_tokens_of(conn, changed)
         await graph.replace_block_keys(
-            conn, changed, [(t, k) for k, ts in keys.items() for t in ts]
+            conn, changed, [BlockKey(t, k) for k, ts in keys.items() for t in ts]
         )
         added = Counter(t for ts in keys.values() for t in ts)
         found = await graph.block_members(conn, sorted(set(old) | set(added)), cap)
@@ -320,9 +324,9 @@ class Resolver:
         await graph.write_persons(
             conn, keys, assignment.persons, assignment.aliases, assignment.retired
         )
-        history = [("MERGE", old, [new]) for old, new in assignment.merges]
-        history += [("SPLIT", [old], new) for old, new in assignment.splits]
-        history += [("RETIRE", [old], []) for old in assignment.retired]
+        history = [HistoryRow("MERGE", old, [new]) for old, new in assignment.merges]
+        history += [HistoryRow("SPLIT", [old], new) for old, new in assignment.splits]
+        history += [HistoryRow("RETIRE", [old], []) for old in assignment.retired]
         await graph.record_history(conn, history, self.model.version)
         return assignment
 
