@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -50,6 +50,8 @@ from stream_processors.resolve_agent import MODEL_STATE, Resolver
 
 Say = Callable[[str], None]
 Progress = Callable[[str, int, int], None]  # (phase, records done, records in all)
+# one chunk's transaction: (the records read after ``after``, how many of them it changed)
+Chunk = Callable[..., Awaitable[tuple[list[StoredPayload], int]]]
 REKEYED_MODEL = "key_rotation_model"  # the model version this rotation wrote (not twice)
 
 
@@ -196,14 +198,21 @@ class Rotation:
 
     async def carry(self, versions: KeyVersions, progress: Progress) -> int:
         """Give every stored record the next version, a chunk per transaction."""
+        return await self._in_chunks(
+            partial(self._carry_chunk, versions=versions), "carrying", progress
+        )
+
+    async def _in_chunks(self, step: Chunk, phase: str, progress: Progress) -> int:
+        """``step`` over every active record in key order, a chunk per transaction; the
+        records it changed."""
         total = await self.db.run(lambda conn: _count(conn))
-        after, seen, carried = "", 0, 0
+        after, seen, changed = "", 0, 0
         while True:
-            rows, n = await self.db.run(partial(self._carry_chunk, versions=versions, after=after))
+            rows, n = await self.db.run(partial(step, after=after))
             if not rows:
-                return carried
-            after, seen, carried = rows[-1].record_key, seen + len(rows), carried + n
-            progress("carrying", seen, max(seen, total))
+                return changed
+            after, seen, changed = rows[-1].record_key, seen + len(rows), changed + n
+            progress(phase, seen, max(seen, total))
 
     async def _carry_chunk(
         self, conn: graph.Conn, *, versions: KeyVersions, after: str, size: int | None = None
@@ -262,14 +271,8 @@ class Rotation:
 
     async def clean(self, versions: KeyVersions, progress: Progress) -> int:
         """Strip every version but the working one from the stored records, then end."""
-        total = await self.db.run(lambda conn: _count(conn))
-        after, seen, stripped = "", 0, 0
-        while True:
-            rows, n = await self.db.run(partial(self._clean_chunk, versions=versions, after=after))
-            if not rows:
-                break
-            after, seen, stripped = rows[-1].record_key, seen + len(rows), stripped + n
-            progress("cleaning", seen, max(seen, total))
+        step = partial(self._clean_chunk, versions=versions)
+        stripped = await self._in_chunks(step, "cleaning", progress)
         done = KeyVersions(versions.working)
         await self.db.run(lambda conn: _write(conn, done))
         return stripped
