@@ -234,3 +234,29 @@ def test_keys_rotate_while_the_processors_run(
         timeout=60,
     )
     assert "links under version 2" in shown.stdout, shown.stdout + shown.stderr
+
+
+def test_rotate_stops_with_the_reason_when_the_pseudonymiser_does_not_answer(
+    fresh_settings: Settings, tmp_path: Path
+) -> None:
+    """Raw messages wait and no pseudonymiser reads them: the rotation cannot know that
+    nothing made under the old version alone is on its way, so it stops and says why (the
+    state stays, a second run resumes)."""
+    from earlylink.rotation import RotationWaiting
+    from producers.publisher import Publisher
+    from schemas.registry import codec_for
+
+    settings = _keyed(fresh_settings, tmp_path / "keys")
+    create_key(settings)
+    events, _ = _events()
+    with Publisher(settings.kafka, settings.kafka.topic("raw"), codec=codec_for(settings)) as out:
+        out.publish(events[0])
+    said: list[str] = []
+    with pytest.raises(RotationWaiting, match="is it running"):
+        asyncio.run(Rotation(settings, patience_s=2).run(said.append))
+    assert any("rotating from key version 1 to 2" in line for line in said)
+    with psycopg.connect(settings.database_dsn) as conn:
+        state = conn.execute(
+            "SELECT value FROM resolver_state WHERE name = 'key_versions'"
+        ).fetchone()
+    assert state is not None and KeyVersions.parse(state[0]) == KeyVersions(1, 2)
