@@ -4,9 +4,9 @@
 n+1 while the stream runs, through this state (a row of ``resolver_state``):
 
 1. ``working=n, next=n+1``: the pseudonymiser makes every token and encoding under both
-   versions (and says so: ``CONFIRMED``); the resolver still links under n and keeps the n+1
-   tokens in the records it stores; the rotation job adds n+1 tokens to the stored records by
-   chaining (no raw data).
+   versions (and records so, in ``key_versions_confirmed``: ``sink/key_state.py``); the
+   resolver still links under n and keeps the n+1 tokens in the records it stores; the
+   rotation job adds n+1 tokens to the stored records by chaining (no raw data).
 2. ``working=n+1, retired=n``: switched under the graph lock once every stored record carries
    n+1; the blocking index rebuilt from the n+1 tokens in the same transaction. The resolver
    links under n+1 and drops n tokens from what it stores; the job strips them from stored
