@@ -11,6 +11,7 @@ from typing import Any
 
 from stream_processors.pseudonymise.bloom import ENCODING_KEYS, Encoder
 from stream_processors.pseudonymise.tokens import SHARED_KEYS
+from stream_processors.resolve.records import key_versions_of
 
 Record = dict[str, Any]  # a decoded PseudoRecord
 
@@ -18,8 +19,7 @@ Record = dict[str, Any]  # a decoded PseudoRecord
 def carries(record: Record, version: int) -> bool:
     """Whether the record has its tokens and encodings under ``version`` too (a record with
     none at all carries every version)."""
-    made = {t["key_version"] for t in record["tokens"]}
-    made |= {e.get("key_version", 1) for e in record["encodings"]}
+    made = key_versions_of(record)
     return not made or version in made
 
 
