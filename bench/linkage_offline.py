@@ -33,6 +33,7 @@ from stream_processors.pseudonymise.bloom import Encoder
 from stream_processors.pseudonymise.keys import Keyring
 from stream_processors.pseudonymise.rules import rules_from
 from stream_processors.pseudonymise.stage import Pseudonymiser
+from stream_processors.resolve import terms
 from stream_processors.resolve.batch import recluster, score_changed
 from stream_processors.resolve.blocking import candidate_pairs
 from stream_processors.resolve.diagnose import by_cause, misses
@@ -123,17 +124,32 @@ def twins_and_renamed(data: Offline, predicted: dict[str, str]) -> str:
     return f"{merged}/{len(data.twins)} twins merged, {whole}/{len(data.renamed)} renamed whole"
 
 
-def link(records: Sequence[LinkRecord], model: Model, cap: int = CAP) -> dict[str, str]:
+def link(
+    records: Sequence[LinkRecord], model: Model, cap: int = CAP, live: bool = True
+) -> dict[str, str]:
     """A batch run with the resolver's own pure steps: every candidate pair scored
-    (``score_changed``), the graph clustered under the constraints (``recluster``)."""
+    (``score_changed``, a model without term frequencies of its own taking them from the
+    records, as the resolver does from the store: ``terms``), the graph clustered under the
+    constraints (``recluster``)."""
     by_key = {r.record_key: r for r in records}
     pairs = [
         (records[a].record_key, records[b].record_key)
         for a, b in candidate_pairs(records, model.blocking, cap)
     ]
-    edges = [(a, b, w) for a, b, w, _ in score_changed(by_key, by_key, pairs, model)]
+    counts = store_terms(records, model) if live else None
+    edges = [(a, b, w) for a, b, w, _ in score_changed(by_key, by_key, pairs, model, counts)]
     assignment = recluster(by_key, edges, {}, twin_name_dice=model.twin_name_dice)
     return {k: person for person, members in assignment.persons.items() for k in members}
+
+
+def store_terms(records: Sequence[LinkRecord], model: Model) -> terms.TermCounts | None:
+    """The term counts the resolver ends with after streaming ``records`` (None when the
+    model has a table of its own)."""
+    if not model.counts_terms:
+        return None
+    return terms.counted(
+        records, terms.kinds_of(model.comparisons), model.live_records, model.tf_min_u
+    )
 
 
 def blocking_recall(data: Offline, model: Model, cap: int = CAP) -> tuple[float, float]:

@@ -110,12 +110,20 @@ async def mark_records(conn: Conn, rows: list[EndRow], state: str, consent: str)
         )
 
 
-async def replace_block_keys(conn: Conn, keys: list[str], tokens: list[BlockKey]) -> None:
-    """The blocking index rows of ``keys`` become ``tokens`` (under the graph lock, so after the
+BLOCKS = "block_keys"  # the blocking index: token -> its records
+TERMS = "term_holders"  # who holds each counted name token (``stream_processors.resolve.terms``)
+_INDEXES = {name: psycopg.sql.Identifier(name) for name in (BLOCKS, TERMS)}
+
+
+async def replace_block_keys(
+    conn: Conn, keys: list[str], tokens: list[BlockKey], index: str = BLOCKS
+) -> None:
+    """The rows of ``keys`` in ``index`` become ``tokens`` (under the graph lock, so after the
     delete no row of theirs can be there: COPY, with repeats in ``tokens`` dropped)."""
-    await conn.execute("DELETE FROM block_keys WHERE record_key = ANY(%b)", (keys,))
+    query = psycopg.sql.SQL("DELETE FROM {} WHERE record_key = ANY(%b)").format(_INDEXES[index])
+    await conn.execute(query, (keys,))
     if tokens:
-        await copy_rows(conn, "block_keys", ("token", "record_key"), dict.fromkeys(tokens))
+        await copy_rows(conn, index, ("token", "record_key"), dict.fromkeys(tokens))
 
 
 async def state(conn: Conn, name: str) -> str | None:
@@ -171,11 +179,12 @@ async def active_count(conn: Conn, after: str = "") -> int:
     return int(row[0]) if row else 0
 
 
-async def block_tokens_of(conn: Conn, keys: list[str]) -> list[bytes]:
-    """The blocking keys the records ``keys`` hold now (with repeats: one per record)."""
-    rows = await (
-        await conn.execute("SELECT token FROM block_keys WHERE record_key = ANY(%b)", (keys,))
-    ).fetchall()
+async def block_tokens_of(conn: Conn, keys: list[str], index: str = BLOCKS) -> list[bytes]:
+    """The tokens the records ``keys`` hold now in ``index`` (with repeats: one per record)."""
+    query = psycopg.sql.SQL("SELECT token FROM {} WHERE record_key = ANY(%b)").format(
+        _INDEXES[index]
+    )
+    rows = await (await conn.execute(query, (keys,))).fetchall()
     return [bytes(r[0]) for r in rows]
 
 
@@ -196,14 +205,24 @@ async def block_members(
     return {bytes(r[0]): (int(r[1]), list(r[2]) if r[2] is not None else None) for r in rows}
 
 
-async def holders(conn: Conn, tokens: list[bytes]) -> list[str]:
-    """The records holding any of ``tokens``."""
+async def holders(conn: Conn, tokens: list[bytes], index: str = BLOCKS) -> list[str]:
+    """The records holding any of ``tokens`` in ``index``."""
+    query = psycopg.sql.SQL("SELECT DISTINCT record_key FROM {} WHERE token = ANY(%b)").format(
+        _INDEXES[index]
+    )
+    rows = await (await conn.execute(query, (tokens,))).fetchall()
+    return sorted(r[0] for r in rows)
+
+
+async def holder_counts(conn: Conn, tokens: list[bytes]) -> dict[bytes, int]:
+    """How many records hold each of ``tokens`` among the counted name tokens (none: absent)."""
     rows = await (
         await conn.execute(
-            "SELECT DISTINCT record_key FROM block_keys WHERE token = ANY(%b)", (tokens,)
+            "SELECT token, count(*) FROM term_holders WHERE token = ANY(%b) GROUP BY token",
+            (tokens,),
         )
     ).fetchall()
-    return sorted(r[0] for r in rows)
+    return {bytes(r[0]): int(r[1]) for r in rows}
 
 
 ACTIVE_AMONG = (
@@ -236,6 +255,24 @@ async def replace_edges(
     Every new edge touches ``keys`` and the batch holds the graph lock, so after the delete the
     rows are new: COPY, the last of a pair scored twice winning."""
     await conn.execute("DELETE FROM match_edges WHERE a = ANY(%b) OR b = ANY(%b)", (keys, keys))
+    await _write_edges(conn, edges, model_version)
+
+
+async def replace_pair_edges(
+    conn: Conn, pairs: list[tuple[str, str]], edges: list[ScoredEdge], model_version: str
+) -> None:
+    """The stored links of ``pairs`` (a < b) become ``edges`` (each one of those pairs)."""
+    a, b = [p[0] for p in pairs], [p[1] for p in pairs]
+    await conn.execute(
+        "DELETE FROM match_edges e USING unnest(%b::text[], %b::text[]) AS p(a, b)"
+        " WHERE (e.a, e.b) IN ((p.a, p.b), (p.b, p.a))",
+        (a, b),
+    )
+    await _write_edges(conn, edges, model_version)
+
+
+async def _write_edges(conn: Conn, edges: list[ScoredEdge], model_version: str) -> None:
+    """Store new links, both directions (COPY, the last of a pair scored twice winning)."""
     rows: dict[tuple[str, str], tuple[str, str, float, str, str]] = {}
     for a, b, weight, evidence in edges:
         text = json.dumps(evidence)
@@ -279,6 +316,30 @@ async def edges_among(conn: Conn, keys: list[str]) -> list[Edge]:
         )
     ).fetchall()
     return [Edge(r[0], r[1], float(r[2])) for r in rows]
+
+
+async def links_within(conn: Conn, keys: list[str]) -> list[ScoredEdge]:
+    """The stored links with both records among ``keys``, each once (a < b)."""
+    rows = await (
+        await conn.execute(
+            "SELECT a, b, weight, evidence FROM match_edges"
+            " WHERE a = ANY(%b) AND b = ANY(%b) AND a < b",
+            (keys, keys),
+        )
+    ).fetchall()
+    return [ScoredEdge(r[0], r[1], float(r[2]), r[3]) for r in rows]
+
+
+async def term_holders(conn: Conn, tokens: list[bytes]) -> dict[bytes, list[str]]:
+    """The records holding each of ``tokens`` among the counted name tokens."""
+    rows = await (
+        await conn.execute(
+            "SELECT token, array_agg(record_key) FROM term_holders WHERE token = ANY(%b)"
+            " GROUP BY token",
+            (tokens,),
+        )
+    ).fetchall()
+    return {bytes(r[0]): list(r[1]) for r in rows}
 
 
 async def memberships(conn: Conn, keys: list[str]) -> dict[str, str]:

@@ -38,6 +38,7 @@ from stream_processors.metrics import observe_batch, serve
 from stream_processors.outbox import publish_pending
 from stream_processors.output import BatchProducer
 from stream_processors.pseudonymise.checks import source_problem
+from stream_processors.resolve import terms
 from stream_processors.resolve.batch import Incoming, recluster, score_changed, sort_batch
 from stream_processors.resolve.blocking import crossed_cap, keys_of, pairs_in_blocks
 from stream_processors.resolve.cache import RecordCache
@@ -45,6 +46,7 @@ from stream_processors.resolve.cluster import Assignment
 from stream_processors.resolve.model import Model, configured_model
 from stream_processors.resolve.plan import plan_activity, plan_batch, under_key_versions
 from stream_processors.resolve.records import LinkRecord, from_pseudo
+from stream_processors.resolve.score import reweighed
 
 log = logging.getLogger(__name__)
 PSEUDO_TYPES = ("PseudoRecord", "PseudoActivity")
@@ -106,10 +108,11 @@ class Resolver:
             await graph.set_state(conn, RELINK_STATE, "")  # a relink done before is undone
 
     async def reindex_if_stale(self, conn: graph.Conn, chunk: int = 5_000) -> int:
-        """Rebuild every active record's blocking keys when the stored index was built with
-        other rules (or, before format 2, by the pseudonymiser): otherwise new records would
-        never meet stored ones. Under the graph lock, in the caller's transaction; returns the
-        records re-indexed. Edges stay as scored (re-scoring them is a relink)."""
+        """Rebuild every active record's blocking keys and counted name tokens (``terms``) when
+        the stored index was built with other rules (or, before format 2, by the
+        pseudonymiser): otherwise new records would never meet stored ones. Under the graph
+        lock, in the caller's transaction; returns the records re-indexed. Edges stay as
+        scored (re-scoring them is a relink)."""
         wanted = self.blocking_state
         if await graph.state(conn, BLOCKING_STATE) == wanted:
             return 0
@@ -118,14 +121,21 @@ class Resolver:
             records = {r.record_key: self.link_record(r.payload) for r in rows}
             for row in rows:
                 self._cache.put(row.record_key, row.record_version, records[row.record_key])
+            rules, kinds = self.model.blocking, self.model.term_kinds
+            await graph.replace_block_keys(
+                conn,
+                list(records),
+                [BlockKey(t, k) for k, r in records.items() for t in keys_of(r, rules)],
+            )
             await graph.replace_block_keys(
                 conn,
                 list(records),
                 [
                     BlockKey(t, k)
                     for k, r in records.items()
-                    for t in keys_of(r, self.model.blocking)
+                    for t in terms.term_keys(r, kinds).values()
                 ],
+                graph.TERMS,
             )
             done, after = done + len(rows), rows[-1].record_key
         await graph.set_state(conn, BLOCKING_STATE, wanted)
@@ -282,18 +292,19 @@ class Resolver:
         self, conn: graph.Conn, changed: list[str], linked: dict[str, LinkRecord]
     ) -> list[str]:
         """Index and score the changed records, and redo the records of any blocking key that
-        crossed the cap (``blocking.crossed_cap``); returns the redone records' keys."""
+        crossed the cap (``blocking.crossed_cap``); when the model weighs names by the store's
+        counts, also those of a name token whose count went down a bucket, and score again
+        the links between holders of one that went up (``terms.Moved``). Returns the keys of
+        the other records whose links were scored again."""
         cap = self.settings.processor.block_cap
         keys = {k: keys_of(r, self.model.blocking) for k, r in linked.items()}
-        old = await graph.block_tokens_of(conn, changed)
-        await graph.replace_block_keys(
-            conn, changed, [BlockKey(t, k) for k, ts in keys.items() for t in ts]
-        )
-        added = Counter(t for ts in keys.values() for t in ts)
-        found = await graph.block_members(conn, sorted(set(old) | set(added)), cap)
-        sizes = {t: n for t, (n, _) in found.items()}
-        moved = crossed_cap(sizes, Counter(old), added, cap)
-        redo = sorted(set(await graph.holders(conn, moved)) - set(changed)) if moved else []
+        found, moved = await self._index(conn, changed, keys, cap)
+        counted = await self._count_terms(conn, changed, linked)
+        moved_terms = counted.moved if self.model.counts_terms else terms.Moved([], [])
+        again = set(await graph.holders(conn, moved)) if moved else set()
+        if moved_terms.down:
+            again |= set(await graph.holders(conn, moved_terms.down, graph.TERMS))
+        redo = sorted(again - set(changed))
         scored = dict(linked)
         if redo:
             redone = await self.load(conn, redo)
@@ -305,9 +316,87 @@ class Resolver:
         pairs = pairs_in_blocks(keys, found)
         pool = dict(scored)
         pool.update(await self.load(conn, {o for _, o in pairs} - set(scored)))
-        edges = score_changed(scored, pool, pairs, self.model)
+        live = await self._live_terms(conn, scored, counted.now)
+        edges = score_changed(scored, pool, pairs, self.model, live)
         await graph.replace_edges(conn, changed + redo, edges, self.model.version)
-        return redo
+        reweighed = await self._reweigh_links(conn, moved_terms.up, counted, set(scored))
+        return sorted(set(redo) | set(reweighed))
+
+    async def _reweigh_links(
+        self, conn: graph.Conn, tokens: list[bytes], counted: terms.Recount, done: set[str]
+    ) -> list[str]:
+        """The stored links between holders of ``tokens`` (name tokens that weigh less now)
+        that were not scored whole in this batch (``done``), with their new weights
+        (``score.reweighed``; those now under the threshold go); returns their records. A pair
+        of them not linked before weighs less still: it stays unlinked."""
+        if not tokens:
+            return []
+        holding: dict[str, set[bytes]] = {}
+        for token, keys in (await graph.term_holders(conn, tokens)).items():
+            for key in keys:
+                holding.setdefault(key, set()).add(token)
+        links = await graph.links_within(conn, sorted(holding))
+        links = [e for e in links if e.a not in done and e.b not in done]
+        share = terms.TermCounts({}, self.model.live_records, self.model.tf_min_u).share
+        kept = []
+        for edge in links:
+            moved = {
+                counted.kinds[t]: (share(counted.then[t]), share(counted.now[t]))
+                for t in holding[edge.a] & holding[edge.b]
+            }
+            new = reweighed(edge, moved, self.model) if moved else edge
+            if new.weight >= self.model.link_threshold:
+                kept.append(new)
+        pairs = [(e.a, e.b) for e in links]
+        if pairs:
+            await graph.replace_pair_edges(conn, pairs, kept, self.model.version)
+        return sorted({k for p in pairs for k in p})
+
+    async def _index(
+        self, conn: graph.Conn, changed: list[str], keys: dict[str, tuple[bytes, ...]], cap: int
+    ) -> tuple[dict[bytes, tuple[int, list[str] | None]], list[bytes]]:
+        """The changed records' blocking keys replaced: the blocks they are in now, and the
+        keys that crossed the cap."""
+        old = await graph.block_tokens_of(conn, changed)
+        await graph.replace_block_keys(
+            conn, changed, [BlockKey(t, k) for k, ts in keys.items() for t in ts]
+        )
+        added = Counter(t for ts in keys.values() for t in ts)
+        found = await graph.block_members(conn, sorted(set(old) | set(added)), cap)
+        sizes = {t: n for t, (n, _) in found.items()}
+        return found, crossed_cap(sizes, Counter(old), added, cap)
+
+    async def _count_terms(
+        self, conn: graph.Conn, changed: list[str], linked: dict[str, LinkRecord]
+    ) -> terms.Recount:
+        """The changed records' counted name tokens replaced (``terms``): the counts of the
+        tokens they held or hold, before and now."""
+        kinds: dict[bytes, str] = {}
+        rows = []
+        for k, r in linked.items():
+            for kind, key in terms.term_keys(r, self.model.term_kinds).items():
+                kinds[key] = kind
+                rows.append(BlockKey(key, k))
+        old = await graph.block_tokens_of(conn, changed, graph.TERMS)
+        await graph.replace_block_keys(conn, changed, rows, graph.TERMS)
+        added = Counter(row.token for row in rows)
+        now = await graph.holder_counts(conn, sorted(set(old) | set(added)))
+        return terms.recount(now, Counter(old), added, kinds)
+
+    async def _live_terms(
+        self, conn: graph.Conn, scored: dict[str, LinkRecord], counts: dict[bytes, int]
+    ) -> terms.TermCounts | None:
+        """The store's counts of the scored records' name tokens (any pair agreeing on one
+        has a scored record holding it), for a model without a table of its own."""
+        if not self.model.counts_terms:
+            return None
+        kinds = self.model.term_kinds
+        wanted = {t for r in scored.values() for t in terms.term_keys(r, kinds).values()}
+        missing = sorted(wanted - set(counts))
+        held = {**counts, **(await graph.holder_counts(conn, missing) if missing else {})}
+        return terms.live_counts(
+            scored.values(), kinds, held, self.model.live_records, self.model.tf_min_u
+        )
 
     async def _recluster(self, conn: graph.Conn, changed: list[str]) -> Assignment:
         keys = await graph.component(conn, changed)

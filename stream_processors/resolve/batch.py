@@ -9,7 +9,7 @@ from typing import Any
 
 from sink.rows import ScoredEdge
 from stream_processors.resolve.cluster import Assignment, Edge, assign_ids, cluster
-from stream_processors.resolve.model import TWIN_NAME_DICE, Model
+from stream_processors.resolve.model import TWIN_NAME_DICE, Model, Terms
 from stream_processors.resolve.records import LinkRecord
 from stream_processors.resolve.score import cannot_link, score_pair
 
@@ -67,8 +67,10 @@ def score_changed(
     pool: dict[str, LinkRecord],
     pairs: Iterable[tuple[str, str]],
     model: Model,
+    live: Terms | None = None,
 ) -> list[ScoredEdge]:
-    """Score candidate pairs; keep those at or above the link threshold (with evidence)."""
+    """Score candidate pairs; keep those at or above the link threshold (with evidence);
+    ``live``: the store's term counts (``terms``), for a model without a table of its own."""
     edges = []
     seen: set[tuple[str, str]] = set()
     for x, y in pairs:
@@ -78,7 +80,7 @@ def score_changed(
         seen.add((a, b))
         if pool[a].is_child != pool[b].is_child:
             continue  # a child and an adult are never one person: no need to score them
-        score = score_pair(pool[a], pool[b], model)
+        score = score_pair(pool[a], pool[b], model, live)
         if score.weight >= model.link_threshold:
             edges.append(ScoredEdge(a, b, score.weight, score.as_json(model.version)))
     return edges

@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from stream_processors.resolve import terms
 from stream_processors.resolve.blocking import keys_of
 from stream_processors.resolve.model import Model
 from stream_processors.resolve.records import LinkRecord
@@ -60,19 +61,24 @@ def misses(
     }
     keys = {r.record_key: set(keys_of(r, model.blocking)) for r in records}
     sizes: Counter[bytes] = Counter(t for ts in keys.values() for t in ts)
+    live = (
+        terms.counted(records, model.term_kinds, model.live_records, model.tf_min_u)
+        if model.counts_terms
+        else None
+    )  # the store's counts of the same records, as the resolver weighs names
     found: list[Miss] = []
     truth_of = {k: truth[k] for k in by_key}
     for group in _groups(truth_of):
         for x, y in itertools.combinations(group, 2):
             if predicted[x] != predicted[y]:
                 found.append(
-                    _explain("false_negative", by_key[x], by_key[y], keys, sizes, model, cap)
+                    _explain("false_negative", by_key[x], by_key[y], keys, sizes, model, cap, live)
                 )
     for group in _groups({k: predicted[k] for k in by_key}):
         for x, y in itertools.combinations(group, 2):
             if truth[x] != truth[y]:
                 found.append(
-                    _explain("false_positive", by_key[x], by_key[y], keys, sizes, model, cap)
+                    _explain("false_positive", by_key[x], by_key[y], keys, sizes, model, cap, live)
                 )
     return found
 
@@ -85,8 +91,9 @@ def _explain(
     sizes: Counter[bytes],
     model: Model,
     cap: int,
+    live: terms.TermCounts | None = None,
 ) -> Miss:
-    score = score_pair(a, b, model)
+    score = score_pair(a, b, model, live)
     rule = cannot_link(a, b, model.twin_name_dice)
     blocked = _shares_key(keys, a.record_key, b.record_key, sizes, cap)
     if kind == "false_positive":

@@ -18,14 +18,26 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from core.errors import ConfigurationError
 from core.settings import Settings
+from stream_processors.resolve import terms
 from stream_processors.resolve.blocking import BlockingRule, rule_from
 from stream_processors.resolve.comparisons import Comparison, comparison_from
 
-FORMAT = 2  # 1: probabilities only (comparisons, blocking and constraints were code)
+
+class Terms(Protocol):
+    """Where a model without a table of its own finds a token's frequency."""
+
+    def weight(self, kind: str, token: bytes, m: float) -> float:
+        """log2(m / the token's frequency)."""
+        ...
+
+
+# 1: probabilities only (comparisons, blocking and constraints were code); 2: the whole
+# configuration; 3: a model without a term-frequency table weighs names by the store's counts
+FORMAT = 3
 TWIN_NAME_DICE = 0.5  # below this, two given names are different names, not a typo
 
 
@@ -56,10 +68,17 @@ class Model:
 
     @cached_property
     def blocking_version(self) -> str:
-        """A hash of the blocking rules (and of how keys are made from them): the stored
-        blocking index must have been built with the same, or be rebuilt."""
+        """A hash of the blocking rules (and of how keys are made from them) and of the token
+        kinds counted for term frequencies: the stored index must have been built with the
+        same, or be rebuilt."""
         rules = json.dumps([r.spec for r in self.blocking], sort_keys=True)
-        return hashlib.sha256(f"keys-v1|{rules}".encode()).hexdigest()[:12]
+        counted = ",".join(self.term_kinds)
+        return hashlib.sha256(f"keys-v1|{rules}|terms-v1|{counted}".encode()).hexdigest()[:12]
+
+    @cached_property
+    def term_kinds(self) -> tuple[str, ...]:
+        """The token kinds whose holders the resolver counts (``terms``)."""
+        return terms.kinds_of(self.comparisons)
 
     @property
     def twin_name_dice(self) -> float:
@@ -89,15 +108,42 @@ class Model:
                 out[(comparison, level)] = (math.log2(m / u), held.tf_kind(level) if held else None)
         return out
 
-    def weight(self, comparison: str, level: str, token: bytes | None = None) -> float:
+    @property
+    def live_records(self) -> int:
+        """The records the model expects (its prior is one in this many): what the store's
+        own term counts are shares of (``terms``)."""
+        return max(2, round(1 / self.prior))
+
+    @property
+    def counts_terms(self) -> bool:
+        """Whether term frequencies come from the store (no table of its own)."""
+        return not self.tf and not self.tf_total
+
+    def tf_kind(self, comparison: str, level: str) -> str | None:
+        """The token kind a level adjusts by (None: it does not)."""
+        held = self._weights.get((comparison, level))
+        return held[1] if held else None
+
+    def weight(
+        self, comparison: str, level: str, token: bytes | None = None, live: Terms | None = None
+    ) -> float:
+        """A level's weight; with term frequencies, the agreeing ``token``'s: from the model's
+        table, or else from ``live`` (the store's counts: ``terms.TermCounts``)."""
         if level == "null":
             return 0.0
         plain, kind = self._weights[(comparison, level)]
-        if kind is not None and token is not None:
-            freq = self.frequency(kind, token)
-            if freq is not None:
-                return math.log2(self.probabilities[comparison][level][0] / freq)
-        return plain
+        if kind is None or token is None:
+            return plain
+        if self.counts_terms:
+            return plain if live is None else live.weight(kind, token, self._m[comparison, level])
+        freq = self.frequency(kind, token)
+        return plain if freq is None else math.log2(self._m[comparison, level] / freq)
+
+    @cached_property
+    def _m(self) -> dict[tuple[str, str], float]:
+        return {
+            (c, lv): mu[0] for c, levels in self.probabilities.items() for lv, mu in levels.items()
+        }
 
     def to_json(self) -> dict[str, Any]:
         return {

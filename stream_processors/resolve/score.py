@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sink.rows import ScoredEdge
 from stream_processors import shared_ids as idkinds
 from stream_processors.pseudonymise.bloom import dice
 from stream_processors.resolve.comparisons import NULL
-from stream_processors.resolve.model import TWIN_NAME_DICE, Model
+from stream_processors.resolve.model import TWIN_NAME_DICE, Model, Terms
 from stream_processors.resolve.records import LinkRecord
 
 # a name of four letters has at most five one-edit variants (itself, four deletions): names
@@ -44,9 +47,10 @@ class Score:
         }
 
 
-def score_pair(a: LinkRecord, b: LinkRecord, model: Model) -> Score:
+def score_pair(a: LinkRecord, b: LinkRecord, model: Model, live: Terms | None = None) -> Score:
     """Match weight of a pair: prior plus each comparison's level weight (symmetric: a level
-    with term frequencies applies when both hold the token, so either side's is the same)."""
+    with term frequencies applies when both hold the token, so either side's is the same;
+    ``live``: the store's counts, for a model without a table of its own)."""
     total = model.prior_weight
     levels = []
     for comparison in model.comparisons:
@@ -54,10 +58,31 @@ def score_pair(a: LinkRecord, b: LinkRecord, model: Model) -> Score:
         if level == NULL:
             continue  # weight 0
         kind = comparison.tf_kind(level)
-        weight = model.weight(comparison.name, level, a.tokens.get(kind) if kind else None)
+        weight = model.weight(comparison.name, level, a.tokens.get(kind) if kind else None, live)
         total += weight
         levels.append((comparison.name, level, weight))
     return Score(total, tuple(levels))
+
+
+def reweighed(
+    edge: ScoredEdge, moved: Mapping[str, tuple[float, float]], model: Model
+) -> ScoredEdge:
+    """A stored link after the frequencies of name tokens both its records hold moved
+    (``moved``: kind -> (frequency then, now)): each level adjusting by such a kind takes its
+    new weight, and the match weight moves by as much. The same as scoring the pair again,
+    without its records."""
+    total = edge.weight
+    levels = []
+    for entry in edge.evidence["comparisons"]:
+        kind = model.tf_kind(entry["comparison"], entry["level"])
+        if kind is not None and kind in moved:
+            then, now = moved[kind]
+            total += math.log2(then / now)
+            m = model.probabilities[entry["comparison"]][entry["level"]][0]
+            entry = {**entry, "weight": round(math.log2(m / now), 3)}
+        levels.append(entry)
+    evidence = {**edge.evidence, "match_weight": round(total, 3), "comparisons": levels}
+    return ScoredEdge(edge.a, edge.b, total, evidence)
 
 
 def cannot_link(a: LinkRecord, b: LinkRecord, twin_name_dice: float = TWIN_NAME_DICE) -> str | None:

@@ -81,7 +81,15 @@ def _as_analyst(dsn: str, statement: str) -> Any:
 
 @pytest.mark.parametrize(
     "table",
-    ["records", "block_keys", "match_edges", "memberships", "ingest_ledger", "service_contacts"],
+    [
+        "records",
+        "block_keys",
+        "term_holders",
+        "match_edges",
+        "memberships",
+        "ingest_ledger",
+        "service_contacts",
+    ],
 )
 def test_analyst_cannot_read_the_graph(resolved: Settings, table: str) -> None:
     with pytest.raises(psycopg.errors.InsufficientPrivilege):

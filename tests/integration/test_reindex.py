@@ -55,6 +55,13 @@ def _partition(settings: Settings) -> Partition:
     return frozenset(frozenset(m) for m in persons.values())
 
 
+def _term_holders(settings: Settings) -> set[tuple[bytes, str]]:
+    with psycopg.connect(settings.database_dsn) as conn:
+        rows = conn.execute("SELECT token, record_key FROM term_holders").fetchall()
+    assert rows
+    return {(bytes(t), k) for t, k in rows}
+
+
 def test_a_stale_blocking_index_is_rebuilt_before_the_first_batch(isolated: Any) -> None:
     messages = _messages()
     half = len(messages) // 2
@@ -66,9 +73,11 @@ def test_a_stale_blocking_index_is_rebuilt_before_the_first_batch(isolated: Any)
         stored = conn.execute("SELECT count(*) FROM block_keys").fetchone()
         assert stored is not None and stored[0] > 1000
         conn.execute("UPDATE block_keys SET token = sha256(token || 'old'::bytea)")
+        conn.execute("UPDATE term_holders SET token = sha256(token || 'old'::bytea)")
         conn.execute("UPDATE resolver_state SET value = 'old' WHERE name = %s", (BLOCKING_STATE,))
     assert asyncio.run(_resolve(settings, messages[half:], half)) == 0
     assert _partition(settings) == _partition(reference)
+    assert _term_holders(settings) == _term_holders(reference)  # the counts rebuilt too
     with psycopg.connect(settings.database_dsn) as conn:
         state = conn.execute(
             "SELECT value FROM resolver_state WHERE name = %s", (BLOCKING_STATE,)

@@ -95,19 +95,20 @@ async def _apply(settings: Settings, batches: list[list[bytes]]) -> None:
 
 
 def _state(settings: Settings) -> dict[str, tuple[Any, ...]]:
-    """Per source: (state, payload kept, person, block keys, edges)."""
+    """Per source: (state, payload kept, person, block keys, edges, term holder rows)."""
     with psycopg.connect(settings.database_dsn) as conn:
         rows = conn.execute(
             """
             SELECT r.source_system, r.state, r.payload IS NOT NULL, m.person_id,
                    (SELECT count(*) FROM block_keys b WHERE b.record_key = r.record_key),
-                   (SELECT count(*) FROM match_edges e WHERE r.record_key IN (e.a, e.b))
+                   (SELECT count(*) FROM match_edges e WHERE r.record_key IN (e.a, e.b)),
+                   (SELECT count(*) FROM term_holders t WHERE t.record_key = r.record_key)
             FROM records r LEFT JOIN memberships m USING (record_key)"""
         ).fetchall()
     return {r[0]: tuple(r[1:]) for r in rows}
 
 
-WITHDRAWN = ("SUPPRESSED", False, None, 0, 0)
+WITHDRAWN = ("SUPPRESSED", False, None, 0, 0, 0)
 
 
 @pytest.mark.parametrize("withdrawal_first", [False, True])
@@ -123,6 +124,7 @@ def test_a_record_withdrawn_in_its_own_batch_leaves_nothing_behind(
     assert state["childrens-centre"] == WITHDRAWN
     assert state["health-visiting"][:2] == ("ACTIVE", True)
     assert state["health-visiting"][4] == 0  # no edge to the withdrawn record
+    assert state["health-visiting"][5] == 2  # its given and family names are counted
 
 
 def test_no_version_revives_a_withdrawn_record(isolated: Any) -> None:

@@ -77,7 +77,7 @@ def test_the_configuration_is_data_that_round_trips(tmp_path: Path) -> None:
     path = tmp_path / "m.json"
     model.save(path)
     data = json.loads(path.read_text())
-    assert data["format"] == 2
+    assert data["format"] == 3
     assert [c["name"] for c in data["comparisons"]] == [c.name for c in model.comparisons]
     assert {r["name"] for r in data["blocking"]} >= {"dob_family", "postcode", "shared_ids"}
     dob = next(c for c in data["comparisons"] if c["name"] == "dob")

@@ -1,0 +1,116 @@
+"""Term frequencies the resolver keeps: buckets, when they move, and the weights they give."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
+
+import pytest
+
+from sink.rows import ScoredEdge
+from stream_processors.resolve import terms
+from stream_processors.resolve.model import load_model
+from stream_processors.resolve.records import LinkRecord
+from stream_processors.resolve.score import reweighed, score_pair
+
+MODEL = load_model()
+
+
+def test_buckets_are_powers_of_two_exactly() -> None:
+    for count in range(1, 5000):
+        j = terms.bucket(count)
+        assert 2**j <= count < 2 ** (j + 1), count
+    assert terms.bucket(0) == terms.bucket(1) == 0
+    assert [terms.bucket(n) for n in (2, 3, 4, 7, 8)] == [1, 1, 2, 2, 3]
+
+
+def test_a_count_moving_within_its_bucket_moves_nothing() -> None:
+    a, b, c = b"a" * 16, b"b" * 16, b"c" * 16
+    after = {a: 5, b: 8, c: 3}  # a: 4 -> 5 (one bucket); b: 7 -> 8 (next); c: 4 -> 3 (back)
+    counts = terms.recount(after, Counter({c: 1}), Counter({a: 1, b: 1}), {a: "gname"})
+    assert counts.then == {a: 4, b: 7, c: 4}
+    assert counts.moved == terms.Moved(up=[b], down=[c])
+    gone = terms.recount({}, Counter({a: 2}), Counter(), {})  # the last two holders left
+    assert gone.moved == terms.Moved(up=[], down=[a])
+
+
+def test_the_kinds_counted_are_the_levels_that_adjust() -> None:
+    assert terms.kinds_of(MODEL.comparisons) == ("fname", "gname")
+
+
+def _counts(record: LinkRecord, n: int) -> terms.TermCounts:
+    return terms.TermCounts({("gname", record.tokens["gname"]): n}, 40_000, MODEL.tf_min_u)
+
+
+def test_a_common_name_agreeing_weighs_less_than_a_rare_one(
+    link: Callable[..., LinkRecord],
+) -> None:
+    a, b = link(), link(source="cc")
+    rare, common = _counts(a, 2), _counts(a, 800)
+
+    def given(live: terms.TermCounts | None) -> float:
+        return next(
+            e.weight for e in score_pair(a, b, MODEL, live).evidence if e.comparison == "given"
+        )
+
+    assert given(rare) > given(None) > given(common)
+    m = MODEL.probabilities["given"]["exact"][0]
+    frequency = common.frequency("gname", a.tokens["gname"])
+    assert 800 / 40_000 / 2**0.5 <= frequency <= 800 / 40_000 * 2**0.5  # half a bit at most
+    assert MODEL.weight("given", "exact", a.tokens["gname"], common) == pytest.approx(
+        math.log2(m / frequency)
+    )
+
+
+def test_unseen_and_rare_tokens_are_floored() -> None:
+    counts = terms.TermCounts({}, 10**9, 1e-5)
+    assert counts.frequency("gname", b"x") == 1e-5
+    small = terms.TermCounts({}, 100, 1e-5)
+    assert small.frequency("gname", b"x") == pytest.approx(2**0.5 / 100)  # as if held once
+
+
+def test_a_model_with_its_own_table_ignores_the_store(link: Callable[..., LinkRecord]) -> None:
+    a, b = link(), link(source="cc")
+    trained = replace(MODEL, tf={"gname": {a.tokens["gname"].hex(): 0.01}}, tf_total={"gname": 9})
+    assert not trained.counts_terms and MODEL.counts_terms
+    assert score_pair(a, b, trained, _counts(a, 2)) == score_pair(a, b, trained, _counts(a, 900))
+
+
+def test_counted_over_records_is_what_the_store_holds(link: Callable[..., LinkRecord]) -> None:
+    records = [link(), link(source="cc"), link(given_names="Zainab")]
+    batch = terms.counted(records, ("gname",), 100, 1e-5)
+    held = Counter(key for r in records for key in terms.term_keys(r, ("gname",)).values())
+    live = terms.live_counts(records, ("gname",), held, 100, 1e-5)
+    assert batch.counts[("gname", records[0].tokens["gname"])] == 2
+    for r in records:
+        token = r.tokens["gname"]
+        assert live.frequency("gname", token) == batch.frequency("gname", token)
+
+
+def test_keys_say_nothing_of_the_token_and_differ_by_kind(link: Callable[..., LinkRecord]) -> None:
+    r = link()
+    keys = terms.term_keys(r, ("gname", "fname"))
+    assert set(keys) == {"gname", "fname"} and len(set(keys.values())) == 2
+    assert all(r.tokens[k] not in key for k, key in keys.items())
+
+
+def test_the_model_expects_as_many_records_as_its_prior_says() -> None:
+    assert MODEL.live_records == 40_000
+    assert replace(MODEL, prior=1 / 5000).live_records == 5000
+
+
+def test_a_link_reweighed_is_the_pair_scored_again(link: Callable[..., LinkRecord]) -> None:
+    a, b = link(), link(source="cc", postcode="E1 6AN")
+    both = {("gname", a.tokens["gname"]), ("fname", a.tokens["fname"])}
+    then = terms.TermCounts(dict.fromkeys(both, 3), 40_000, MODEL.tf_min_u)
+    now = terms.TermCounts(dict.fromkeys(both, 7), 40_000, MODEL.tf_min_u)
+    before, after = score_pair(a, b, MODEL, then), score_pair(a, b, MODEL, now)
+    stored = ScoredEdge(a.record_key, b.record_key, before.weight, before.as_json(MODEL.version))
+    moved = {kind: (then.share(3), now.share(7)) for kind in ("gname", "fname")}
+    again = reweighed(stored, moved, MODEL)
+    assert again.weight == pytest.approx(after.weight, abs=1e-9) and after.weight < before.weight
+    assert again.evidence == after.as_json(MODEL.version)
+    only_given = reweighed(stored, {"gname": moved["gname"]}, MODEL)
+    assert after.weight < only_given.weight < before.weight
