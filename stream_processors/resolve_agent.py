@@ -371,6 +371,8 @@ class Resolver:
     ) -> terms.Recount:
         """The changed records' counted name tokens replaced (``terms``): the counts of the
         tokens they held or hold, before and now."""
+        if not self.model.term_kinds:
+            return terms.Recount({}, {}, {})  # nothing counted (the index holds none either)
         kinds: dict[bytes, str] = {}
         rows = []
         for k, r in linked.items():

@@ -77,8 +77,9 @@ class Model:
 
     @cached_property
     def term_kinds(self) -> tuple[str, ...]:
-        """The token kinds whose holders the resolver counts (``terms``)."""
-        return terms.kinds_of(self.comparisons)
+        """The token kinds whose holders the resolver counts (``terms``): none for a model
+        with a table of its own (the store's counts would go unused)."""
+        return terms.kinds_of(self.comparisons) if self.counts_terms else ()
 
     @property
     def twin_name_dice(self) -> float:

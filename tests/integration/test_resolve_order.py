@@ -3,7 +3,9 @@ different batch sizes and replayed with duplicates, give exactly the same partit
 as one batch over everything: also with a block cap small enough that many blocking keys cross
 it (and drop back under it as records are withdrawn), with records sent twice at one
 version with different content, and with the model changed mid-stream and the graph relinked
-(``earlylink relink``, interrupted and resumed)."""
+(``earlylink relink``, interrupted and resumed). The shipped model weighs names by the store's
+own counts, which move with every batch (``stream_processors.resolve.terms``): the links and
+their weights are compared too."""
 
 from __future__ import annotations
 

@@ -75,6 +75,8 @@ def test_a_model_with_its_own_table_ignores_the_store(link: Callable[..., LinkRe
     a, b = link(), link(source="cc")
     trained = replace(MODEL, tf={"gname": {a.tokens["gname"].hex(): 0.01}}, tf_total={"gname": 9})
     assert not trained.counts_terms and MODEL.counts_terms
+    assert trained.term_kinds == ()  # nothing counted: the index is rebuilt without them
+    assert trained.blocking_version != MODEL.blocking_version
     assert score_pair(a, b, trained, _counts(a, 2)) == score_pair(a, b, trained, _counts(a, 900))
 
 
