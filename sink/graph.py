@@ -205,12 +205,13 @@ async def block_members(
     return {bytes(r[0]): (int(r[1]), list(r[2]) if r[2] is not None else None) for r in rows}
 
 
-async def holders(conn: Conn, tokens: list[bytes], index: str = BLOCKS) -> list[str]:
-    """The records holding any of ``tokens`` in ``index``."""
-    query = psycopg.sql.SQL("SELECT DISTINCT record_key FROM {} WHERE token = ANY(%b)").format(
-        _INDEXES[index]
-    )
-    rows = await (await conn.execute(query, (tokens,))).fetchall()
+async def holders(conn: Conn, tokens: list[bytes]) -> list[str]:
+    """The records holding any of the blocking keys ``tokens``."""
+    rows = await (
+        await conn.execute(
+            "SELECT DISTINCT record_key FROM block_keys WHERE token = ANY(%b)", (tokens,)
+        )
+    ).fetchall()
     return sorted(r[0] for r in rows)
 
 
@@ -328,6 +329,30 @@ async def links_within(conn: Conn, keys: list[str]) -> list[ScoredEdge]:
         )
     ).fetchall()
     return [ScoredEdge(r[0], r[1], float(r[2]), r[3]) for r in rows]
+
+
+async def open_records(conn: Conn, keys: list[str]) -> list[str]:
+    """The records among ``keys`` in no person yet, or in a person with a link to a record
+    outside it (a merge the constraints refused: how its component clusters can depend on
+    the links' order). A person with none is a connected component whose records can all be
+    one person, so it clusters the same whatever its links weigh, while none of them goes."""
+    rows = await (
+        await conn.execute(
+            """
+        WITH k AS (SELECT k.record_key, m.person_id FROM unnest(%b::text[]) AS k(record_key)
+                   LEFT JOIN memberships m USING (record_key)),
+             open AS (
+            SELECT ps.person_id FROM (SELECT DISTINCT person_id FROM k) ps
+            CROSS JOIN LATERAL (
+                SELECT 1 FROM memberships p JOIN match_edges e ON e.a = p.record_key
+                LEFT JOIN memberships q ON q.record_key = e.b
+                WHERE p.person_id = ps.person_id AND q.person_id IS DISTINCT FROM ps.person_id
+                LIMIT 1) one)
+        SELECT record_key FROM k WHERE person_id IS NULL OR person_id IN (TABLE open)""",
+            (sorted(set(keys)),),
+        )
+    ).fetchall()
+    return sorted(r[0] for r in rows)
 
 
 async def term_holders(conn: Conn, tokens: list[bytes]) -> dict[bytes, list[str]]:

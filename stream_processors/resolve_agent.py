@@ -46,7 +46,7 @@ from stream_processors.resolve.cluster import Assignment
 from stream_processors.resolve.model import Model, configured_model
 from stream_processors.resolve.plan import plan_activity, plan_batch, under_key_versions
 from stream_processors.resolve.records import LinkRecord, from_pseudo
-from stream_processors.resolve.score import reweighed
+from stream_processors.resolve.score import relinked
 
 log = logging.getLogger(__name__)
 PSEUDO_TYPES = ("PseudoRecord", "PseudoActivity")
@@ -300,10 +300,11 @@ class Resolver:
         keys = {k: keys_of(r, self.model.blocking) for k, r in linked.items()}
         found, moved = await self._index(conn, changed, keys, cap)
         counted = await self._count_terms(conn, changed, linked)
-        moved_terms = counted.moved if self.model.counts_terms else terms.Moved([], [])
+        moved_terms = counted.moved  # none when the model keeps no counts (it counts no kinds)
         again = set(await graph.holders(conn, moved)) if moved else set()
         if moved_terms.down:
-            again |= set(await graph.holders(conn, moved_terms.down, graph.TERMS))
+            held = await graph.term_holders(conn, moved_terms.down)
+            again |= {k for keys in held.values() for k in keys}
         redo = sorted(again - set(changed))
         scored = dict(linked)
         if redo:
@@ -327,8 +328,10 @@ class Resolver:
     ) -> list[str]:
         """The stored links between holders of ``tokens`` (name tokens that weigh less now)
         that were not scored whole in this batch (``done``), with their new weights
-        (``score.reweighed``; those now under the threshold go); returns their records. A pair
-        of them not linked before weighs less still: it stays unlinked."""
+        (``score.relinked``; those now under the threshold go). A pair of them not linked
+        before weighs less still: it stays unlinked. Returns the records to cluster again:
+        those of a link that went, and those whose person's clustering can depend on how its
+        links weigh (``graph.open_records``); any other person clusters as it did."""
         if not tokens:
             return []
         holding: dict[str, set[bytes]] = {}
@@ -337,20 +340,11 @@ class Resolver:
                 holding.setdefault(key, set()).add(token)
         links = await graph.links_within(conn, sorted(holding))
         links = [e for e in links if e.a not in done and e.b not in done]
-        share = terms.TermCounts({}, self.model.live_records, self.model.tf_min_u).share
-        kept = []
-        for edge in links:
-            moved = {
-                counted.kinds[t]: (share(counted.then[t]), share(counted.now[t]))
-                for t in holding[edge.a] & holding[edge.b]
-            }
-            new = reweighed(edge, moved, self.model) if moved else edge
-            if new.weight >= self.model.link_threshold:
-                kept.append(new)
-        pairs = [(e.a, e.b) for e in links]
-        if pairs:
-            await graph.replace_pair_edges(conn, pairs, kept, self.model.version)
-        return sorted({k for p in pairs for k in p})
+        again = relinked(links, holding, counted, self.model)
+        if again.pairs:
+            await graph.replace_pair_edges(conn, again.pairs, again.kept, self.model.version)
+        held = sorted({k for e in again.kept for k in (e.a, e.b)} - again.gone)
+        return sorted(again.gone | set(await graph.open_records(conn, held) if held else ()))
 
     async def _index(
         self, conn: graph.Conn, changed: list[str], keys: dict[str, tuple[bytes, ...]], cap: int

@@ -138,7 +138,11 @@ class Model:
         if self.counts_terms:
             return plain if live is None else live.weight(kind, token, self._m[comparison, level])
         freq = self.frequency(kind, token)
-        return plain if freq is None else math.log2(self._m[comparison, level] / freq)
+        return plain if freq is None else self.tf_weight(comparison, level, freq)
+
+    def tf_weight(self, comparison: str, level: str, frequency: float) -> float:
+        """The weight of a level that adjusts by term frequency, for a token that frequent."""
+        return math.log2(self._m[comparison, level] / frequency)
 
     @cached_property
     def _m(self) -> dict[tuple[str, str], float]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sink.rows import ScoredEdge
 from stream_processors import shared_ids as idkinds
 from stream_processors.pseudonymise.bloom import dice
+from stream_processors.resolve import terms
 from stream_processors.resolve.comparisons import NULL
 from stream_processors.resolve.model import TWIN_NAME_DICE, Model, Terms
 from stream_processors.resolve.records import LinkRecord
@@ -78,11 +79,49 @@ def reweighed(
         if kind is not None and kind in moved:
             then, now = moved[kind]
             total += math.log2(then / now)
-            m = model.probabilities[entry["comparison"]][entry["level"]][0]
-            entry = {**entry, "weight": round(math.log2(m / now), 3)}
+            weight = model.tf_weight(entry["comparison"], entry["level"], now)
+            entry = {**entry, "weight": round(weight, 3)}
         levels.append(entry)
     evidence = {**edge.evidence, "match_weight": round(total, 3), "comparisons": levels}
     return ScoredEdge(edge.a, edge.b, total, evidence)
+
+
+@dataclass(frozen=True)
+class Relinked:
+    """Stored links after name tokens their records share weigh less: the ``pairs`` whose
+    links changed, those still linked (``kept``, new weights) and the records of those that
+    went (under the threshold now)."""
+
+    pairs: list[tuple[str, str]]
+    kept: list[ScoredEdge]
+    gone: set[str]
+
+
+def relinked(
+    links: Iterable[ScoredEdge],
+    holding: Mapping[str, set[bytes]],
+    counted: terms.Recount,
+    model: Model,
+) -> Relinked:
+    """``links`` re-weighed (``reweighed``) where both records hold a token of ``counted``
+    (``holding``: record -> those it holds); a link sharing none of them is left as it is."""
+    records, floor = model.live_records, model.tf_min_u
+    shares = {
+        t: (terms.share(then, records, floor), terms.share(counted.now.get(t, 0), records, floor))
+        for t, then in counted.then.items()
+    }
+    result = Relinked([], [], set())
+    for edge in links:
+        shared = holding.get(edge.a, set()) & holding.get(edge.b, set())
+        if not shared:
+            continue
+        new = reweighed(edge, {counted.kinds[t]: shares[t] for t in shared}, model)
+        result.pairs.append((edge.a, edge.b))
+        if new.weight >= model.link_threshold:
+            result.kept.append(new)
+        else:
+            result.gone.update((edge.a, edge.b))
+    return result
 
 
 def cannot_link(a: LinkRecord, b: LinkRecord, twin_name_dice: float = TWIN_NAME_DICE) -> str | None:

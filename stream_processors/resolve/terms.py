@@ -115,7 +115,7 @@ class TermCounts:
     _weights: dict[tuple[str, bytes, float], float] = field(default_factory=dict, compare=False)
 
     def frequency(self, kind: str, token: bytes) -> float:
-        return self.share(self.counts.get((kind, token), 1))
+        return share(self.counts.get((kind, token), 1), self.records, self.floor)
 
     def weight(self, kind: str, token: bytes, m: float) -> float:
         """log2(m / the token's frequency), worked out once per token (asked per pair)."""
@@ -124,10 +124,12 @@ class TermCounts:
             held = self._weights[(kind, token, m)] = math.log2(m / self.frequency(kind, token))
         return held
 
-    def share(self, count: int) -> float:
-        """The frequency a token held by ``count`` records has: its bucket's middle."""
-        middle = 2 ** (bucket(count) + 0.5)
-        return min(max(middle / self.records, self.floor), 1.0)
+
+def share(count: int, records: int, floor: float) -> float:
+    """The frequency a token held by ``count`` of the ``records`` a model expects has: its
+    bucket's middle over them, floored."""
+    middle = 2 ** (bucket(count) + 0.5)
+    return min(max(middle / records, floor), 1.0)
 
 
 def live_counts(

@@ -13,7 +13,7 @@ from sink.rows import ScoredEdge
 from stream_processors.resolve import terms
 from stream_processors.resolve.model import load_model
 from stream_processors.resolve.records import LinkRecord
-from stream_processors.resolve.score import reweighed, score_pair
+from stream_processors.resolve.score import relinked, reweighed, score_pair
 
 MODEL = load_model()
 
@@ -110,9 +110,32 @@ def test_a_link_reweighed_is_the_pair_scored_again(link: Callable[..., LinkRecor
     now = terms.TermCounts(dict.fromkeys(both, 7), 40_000, MODEL.tf_min_u)
     before, after = score_pair(a, b, MODEL, then), score_pair(a, b, MODEL, now)
     stored = ScoredEdge(a.record_key, b.record_key, before.weight, before.as_json(MODEL.version))
-    moved = {kind: (then.share(3), now.share(7)) for kind in ("gname", "fname")}
+    shares = [terms.share(n, 40_000, MODEL.tf_min_u) for n in (3, 7)]
+    moved = {kind: (shares[0], shares[1]) for kind in ("gname", "fname")}
     again = reweighed(stored, moved, MODEL)
     assert again.weight == pytest.approx(after.weight, abs=1e-9) and after.weight < before.weight
     assert again.evidence == after.as_json(MODEL.version)
     only_given = reweighed(stored, {"gname": moved["gname"]}, MODEL)
     assert after.weight < only_given.weight < before.weight
+
+
+def test_links_sharing_a_token_that_moved_are_reweighed_and_others_left(
+    link: Callable[..., LinkRecord],
+) -> None:
+    a, b = link(), link(source="cc", postcode="E1 6AN")
+    c = link(source="hv", given_names="Amarra")  # one letter apart: not the same token
+    counts = terms.TermCounts(
+        {("gname", a.tokens["gname"]): 3, ("fname", a.tokens["fname"]): 3}, 40_000, 1e-5
+    )
+    score = score_pair(a, b, MODEL, counts)
+    ab = ScoredEdge(a.record_key, b.record_key, score.weight, score.as_json(MODEL.version))
+    ac = ScoredEdge(a.record_key, c.record_key, score.weight, score.as_json(MODEL.version))
+    given = terms.term_key("gname", a.tokens["gname"])
+    holding = {a.record_key: {given}, b.record_key: {given}}  # c holds another given name
+    up = terms.recount({given: 7}, Counter(), Counter({given: 4}), {given: "gname"})
+    again = relinked([ab, ac], holding, up, MODEL)
+    assert again.pairs == [(ab.a, ab.b)] and not again.gone
+    assert again.kept[0].weight < ab.weight
+    # a move far enough takes the link under the threshold: it goes
+    lower = replace(MODEL, link_threshold=again.kept[0].weight + 0.01)
+    assert relinked([ab], holding, up, lower).gone == {ab.a, ab.b}
