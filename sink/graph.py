@@ -335,24 +335,25 @@ async def open_records(conn: Conn, keys: list[str]) -> list[str]:
     """The records among ``keys`` in no person yet, or in a person with a link to a record
     outside it (a merge the constraints refused: how its component clusters can depend on
     the links' order). A person with none is a connected component whose records can all be
-    one person, so it clusters the same whatever its links weigh, while none of them goes."""
+    one person, so it clusters the same whatever its links weigh, while none of them goes.
+
+    Three lookups by index, each on one table (a join here was planned as scans while the
+    tables grew: seconds a batch)."""
+    person_of = await memberships(conn, keys)
     rows = await (
         await conn.execute(
-            """
-        WITH k AS (SELECT k.record_key, m.person_id FROM unnest(%b::text[]) AS k(record_key)
-                   LEFT JOIN memberships m USING (record_key)),
-             open AS (
-            SELECT ps.person_id FROM (SELECT DISTINCT person_id FROM k) ps
-            CROSS JOIN LATERAL (
-                SELECT 1 FROM memberships p JOIN match_edges e ON e.a = p.record_key
-                LEFT JOIN memberships q ON q.record_key = e.b
-                WHERE p.person_id = ps.person_id AND q.person_id IS DISTINCT FROM ps.person_id
-                LIMIT 1) one)
-        SELECT record_key FROM k WHERE person_id IS NULL OR person_id IN (TABLE open)""",
-            (sorted(set(keys)),),
+            "SELECT record_key, person_id FROM memberships WHERE person_id = ANY(%b)",
+            (sorted(set(person_of.values())),),
         )
     ).fetchall()
-    return sorted(r[0] for r in rows)
+    person_of.update({r[0]: r[1] for r in rows})
+    links = await (
+        await conn.execute("SELECT a, b FROM match_edges WHERE a = ANY(%b)", (sorted(person_of),))
+    ).fetchall()
+    outside = {r[1] for r in links} - set(person_of)
+    person_of.update(await memberships(conn, sorted(outside)) if outside else {})
+    open_persons = {person_of[a] for a, b in links if person_of.get(b) != person_of[a]}
+    return sorted(k for k in set(keys) if person_of.get(k) in open_persons or k not in person_of)
 
 
 async def term_holders(conn: Conn, tokens: list[bytes]) -> dict[bytes, list[str]]:
