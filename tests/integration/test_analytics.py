@@ -4,7 +4,6 @@ small numbers suppressed (with secondary suppression), counts near the truth."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
@@ -17,14 +16,11 @@ from core.errors import SinkError
 from core.settings import Settings
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
-from schemas.wire import encode
 from sink.analytics import query_view, views
 from stream_processors.messages import RawMessage
-from stream_processors.pseudonymise.bloom import Encoder
-from stream_processors.pseudonymise.keys import Keyring
-from stream_processors.pseudonymise.stage import Pseudonymiser
 from stream_processors.resolve.model import load_model
 from stream_processors.resolve_agent import Resolver
+from tests.pseudonymised import forwarded
 
 EXCLUDED = ("opted_out", "withdrew_consent", "retracted")
 
@@ -32,17 +28,7 @@ EXCLUDED = ("opted_out", "withdrew_consent", "retracted")
 @pytest.fixture(scope="module")
 def borough_truth() -> tuple[list[bytes], int]:
     generator = BoroughGenerator(150, 17)
-    ring = Keyring({1: b"a" * 32}, 1)
-    stage = Pseudonymiser(catalogue(), ring, Encoder(ring))
-    now = dt.datetime.now(dt.UTC)
-    messages = []
-    for i, event in enumerate(generator.events()):
-        data = encode(
-            catalogue().get(event.EVENT_TYPE, event.envelope.schema_version), event.to_avro()
-        )
-        result = stage.process(RawMessage("raw", 0, i, data), now)
-        if result.value is not None:
-            messages.append(result.value)
+    messages = forwarded(generator.events(), b"a")
     people = {
         row.person_id
         for row in generator.truth()

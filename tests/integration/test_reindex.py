@@ -4,7 +4,6 @@ before the resolver's first batch, so new records still meet the stored ones."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections import defaultdict
 from typing import Any
 
@@ -13,28 +12,16 @@ import psycopg
 from core.settings import Settings
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
-from schemas.wire import encode
 from stream_processors.messages import RawMessage
-from stream_processors.pseudonymise.bloom import Encoder
-from stream_processors.pseudonymise.keys import Keyring
-from stream_processors.pseudonymise.stage import Pseudonymiser
 from stream_processors.resolve.model import load_model
 from stream_processors.resolve_agent import BLOCKING_STATE, Resolver
+from tests.pseudonymised import forwarded
 
 Partition = frozenset[frozenset[str]]
 
 
 def _messages() -> list[bytes]:
-    ring = Keyring({1: b"i" * 32}, 1)
-    stage = Pseudonymiser(catalogue(), ring, Encoder(ring))
-    now = dt.datetime.now(dt.UTC)
-    out = []
-    for i, event in enumerate(BoroughGenerator(150, 9).events()):
-        version = catalogue().get(event.EVENT_TYPE, event.envelope.schema_version)
-        result = stage.process(RawMessage("raw", 0, i, encode(version, event.to_avro())), now)
-        if result.value is not None:
-            out.append(result.value)
-    return out
+    return forwarded(BoroughGenerator(150, 9).events(), b"i")
 
 
 async def _resolve(settings: Settings, messages: list[bytes], offset: int = 0) -> int:

@@ -10,7 +10,6 @@ their weights are compared too."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import os
 import random
@@ -30,14 +29,11 @@ from earlylink.relink import Relinker, RelinkReport
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
 from schemas.models import Event, PersonRecord
-from schemas.wire import encode
 from stream_processors.messages import RawMessage
-from stream_processors.pseudonymise.bloom import Encoder
-from stream_processors.pseudonymise.keys import Keyring
-from stream_processors.pseudonymise.stage import Pseudonymiser
 from stream_processors.resolve.model import load_model
 from stream_processors.resolve_agent import Resolver
 from tests.conftest import processor_env
+from tests.pseudonymised import forwarded
 
 Partition = frozenset[frozenset[str]]
 SHIPPED = Path(__file__).parents[2] / "stream_processors" / "resolve" / "default_model.json"
@@ -59,23 +55,12 @@ def _same_version_twin(event: PersonRecord, i: int) -> PersonRecord:
 def pseudonymised() -> list[bytes]:
     """A small borough's events as the pseudonymiser forwards them, with every 25th person
     record also sent again at the same version with different content."""
-    ring = Keyring({1: b"s" * 32}, 1)
-    stage = Pseudonymiser(catalogue(), ring, Encoder(ring))
-    now = dt.datetime.now(dt.UTC)
     events: list[Event] = []
     for i, event in enumerate(BoroughGenerator(400, 5).events()):
         events.append(event)
         if isinstance(event, PersonRecord) and i % 25 == 0:
             events.append(_same_version_twin(event, i))
-    out = []
-    for i, event in enumerate(events):
-        data = encode(
-            catalogue().get(event.EVENT_TYPE, event.envelope.schema_version), event.to_avro()
-        )
-        result = stage.process(RawMessage("raw", 0, i, data), now)
-        if result.value is not None:
-            out.append(result.value)
-    return out
+    return forwarded(events, b"s")
 
 
 async def _resolve(

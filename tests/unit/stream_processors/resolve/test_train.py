@@ -2,35 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
 from schemas.models import PersonRecord
-from schemas.wire import decode, encode
-from stream_processors.messages import RawMessage
-from stream_processors.pseudonymise.bloom import Encoder
-from stream_processors.pseudonymise.keys import Keyring
-from stream_processors.pseudonymise.stage import Pseudonymiser
+from schemas.wire import decode
 from stream_processors.resolve.model import load_model
 from stream_processors.resolve.records import from_pseudo
 from stream_processors.resolve.train import train
+from tests.pseudonymised import forwarded
 
 
 def test_em_learns_that_agreement_matters() -> None:
-    ring = Keyring({1: b"t" * 32}, 1)
-    stage = Pseudonymiser(catalogue(), ring, Encoder(ring))
-    now = dt.datetime.now(dt.UTC)
+    people = [e for e in BoroughGenerator(250, 9).events() if isinstance(e, PersonRecord)]
     records = []
-    for event in BoroughGenerator(250, 9).events():
-        if not isinstance(event, PersonRecord):
-            continue
-        result = stage.process(
-            RawMessage("raw", 0, 0, encode(catalogue().latest("PersonRecord"), event.to_avro())),
-            now,
-        )
-        record = decode(result.value, catalogue()).record if result.value else None
-        if record and record["tokens"]:
+    for message in forwarded(people, b"t"):
+        record = decode(message, catalogue()).record
+        if record["tokens"]:
             records.append(from_pseudo(record))
     model, report = train(records, load_model(), random_pairs=20_000)
     assert report.blocked_pairs > 1000
