@@ -262,14 +262,27 @@ async def replace_edges(
 async def replace_pair_edges(
     conn: Conn, pairs: list[tuple[str, str]], edges: list[ScoredEdge], model_version: str
 ) -> None:
-    """The stored links of ``pairs`` (a < b) become ``edges`` (each one of those pairs)."""
-    a, b = [p[0] for p in pairs], [p[1] for p in pairs]
-    await conn.execute(
-        "DELETE FROM match_edges e USING unnest(%b::text[], %b::text[]) AS p(a, b)"
-        " WHERE (e.a, e.b) IN ((p.a, p.b), (p.b, p.a))",
-        (a, b),
-    )
-    await _write_edges(conn, edges, model_version)
+    """The stored links of ``pairs`` (a < b) become ``edges`` (each one of those pairs, in
+    place: its weight and evidence); a pair with no edge in ``edges`` is unlinked."""
+    kept = {(e.a, e.b) for e in edges}
+    gone = [p for p in pairs if p not in kept]
+    if gone:
+        a, b = [p[0] for p in gone], [p[1] for p in gone]
+        await conn.execute(  # both directions: one primary-key lookup a row
+            "DELETE FROM match_edges e USING unnest(%b::text[], %b::text[]) AS p(a, b)"
+            " WHERE e.a = p.a AND e.b = p.b",
+            (a + b, b + a),
+        )
+    if edges:
+        a, b = [e.a for e in edges], [e.b for e in edges]
+        weights = [e.weight for e in edges]
+        evidence = [json.dumps(e.evidence) for e in edges]
+        await conn.execute(
+            "UPDATE match_edges e SET weight = u.w, evidence = u.ev::jsonb, model_version = %b"
+            " FROM unnest(%b::text[], %b::text[], %b::float8[], %b::text[]) AS u(a, b, w, ev)"
+            " WHERE e.a = u.a AND e.b = u.b",
+            (model_version, a + b, b + a, weights * 2, evidence * 2),
+        )
 
 
 async def _write_edges(conn: Conn, edges: list[ScoredEdge], model_version: str) -> None:
