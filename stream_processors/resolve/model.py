@@ -59,8 +59,13 @@ class Model:
 
     @cached_property
     def version(self) -> str:
-        """A content hash: two models with the same numbers have the same version."""
-        return hashlib.sha256(json.dumps(self.to_json(), sort_keys=True).encode()).hexdigest()[:12]
+        """A content hash: two models with the same numbers have the same version. A model
+        weighing names by the store's counts also hashes how counts are bucketed (``terms``):
+        its weights follow that too."""
+        content = json.dumps(self.to_json(), sort_keys=True)
+        if self.counts_terms:
+            content += f"|term-buckets-{terms.BUCKET_BITS}"
+        return hashlib.sha256(content.encode()).hexdigest()[:12]
 
     @property
     def prior_weight(self) -> float:

@@ -8,19 +8,21 @@ transaction, which records hold each such token (``term_keys``), so a common nam
 as soon as it is common, with no training run.
 
 Counts that move with the data would make a pair's weight depend on when it was scored. So a
-weight uses the count's *bucket*, powers of two (2-3, 4-7, 8-15, ...: the bucket's middle is at
-most half a bit from the true count's weight), and when a token's count moves into another
+weight uses the count's *bucket*, powers of four (1-3, 4-15, 16-63, ...: the bucket's middle is
+at most a bit from the true count's weight), and when a token's count moves into another
 bucket the pairs that agreed on it are scored again (``Moved``; a redo, as when a blocking key
 crosses the cap: ``stream_processors.resolve_agent``). Scores are then those of a batch run
 over the same records, whatever their order. That work stays proportional to the count (each
-bucket is twice the one before). Half powers of two would halve the error and, measured on the
-borough, cost about 40 % of the resolver's throughput in re-scoring; the F1 on FEBRL1, FEBRL2
-and the borough moved by 0.0005 at most (``bench.linkage_offline``).
+bucket is four times the one before). Measured with ``bench.linkage_offline`` against powers
+of two (half a bit at most): the F1 on FEBRL1 and the borough is the same to the fourth digit
+and FEBRL2's is 0.001 higher, while the re-weighing, the store's counts' main cost, halves.
+Half powers of two cost about 40 % of the resolver's throughput in re-scoring and moved the
+F1 by 0.0005 at most.
 
 The share is the bucket's middle over the records a model expects (``Model.live_records``: the
-prior is one in that many), floored at the model's ``tf_min_u``; a token held by one record
-only (or none) counts as held once. Keys are digests of the kind and token: a count says how
-many records share a token, never which value it is.
+prior is one in that many), floored at the model's ``tf_min_u``; a token held by no record
+counts as held by one (the first bucket). Keys are digests of the kind and token: a count says
+how many records share a token, never which value it is.
 """
 
 from __future__ import annotations
@@ -54,9 +56,12 @@ def term_keys(record: LinkRecord, kinds: Iterable[str]) -> dict[str, bytes]:
     return {k: term_key(k, record.tokens[k]) for k in kinds if k in record.tokens}
 
 
+BUCKET_BITS = 2  # a bucket spans this many doublings of the count: powers of four
+
+
 def bucket(count: int) -> int:
-    """The power of two a count lies in: j with 2^j <= count < 2^(j+1); 0 for 0 or 1."""
-    return max(count, 1).bit_length() - 1
+    """The bucket a count lies in: j with 4^j <= count < 4^(j+1); 0 for 0 to 3."""
+    return (max(count, 1).bit_length() - 1) // BUCKET_BITS
 
 
 @dataclass(frozen=True)
@@ -128,7 +133,7 @@ class TermCounts:
 def share(count: int, records: int, floor: float) -> float:
     """The frequency a token held by ``count`` of the ``records`` a model expects has: its
     bucket's middle over them, floored."""
-    middle = 2 ** (bucket(count) + 0.5)
+    middle = 2 ** (BUCKET_BITS * (bucket(count) + 0.5))
     return min(max(middle / records, floor), 1.0)
 
 

@@ -18,21 +18,21 @@ from stream_processors.resolve.score import relinked, reweighed, score_pair
 MODEL = load_model()
 
 
-def test_buckets_are_powers_of_two_exactly() -> None:
+def test_buckets_are_powers_of_four_exactly() -> None:
     for count in range(1, 5000):
         j = terms.bucket(count)
-        assert 2**j <= count < 2 ** (j + 1), count
-    assert terms.bucket(0) == terms.bucket(1) == 0
-    assert [terms.bucket(n) for n in (2, 3, 4, 7, 8)] == [1, 1, 2, 2, 3]
+        assert 4**j <= count < 4 ** (j + 1), count
+    assert terms.bucket(0) == terms.bucket(1) == terms.bucket(3) == 0
+    assert [terms.bucket(n) for n in (4, 15, 16, 63, 64)] == [1, 1, 2, 2, 3]
 
 
 def test_a_count_moving_within_its_bucket_moves_nothing() -> None:
     a, b, c = b"a" * 16, b"b" * 16, b"c" * 16
-    after = {a: 5, b: 8, c: 3}  # a: 4 -> 5 (one bucket); b: 7 -> 8 (next); c: 4 -> 3 (back)
+    after = {a: 5, b: 16, c: 3}  # a: 4 -> 5 (one bucket); b: 15 -> 16 (next); c: 4 -> 3 (back)
     counts = terms.recount(after, Counter({c: 1}), Counter({a: 1, b: 1}), {a: "gname"})
-    assert counts.then == {a: 4, b: 7, c: 4}
+    assert counts.then == {a: 4, b: 15, c: 4}
     assert counts.moved == terms.Moved(up=[b], down=[c])
-    gone = terms.recount({}, Counter({a: 2}), Counter(), {})  # the last two holders left
+    gone = terms.recount({}, Counter({a: 4}), Counter(), {})  # the last four holders left
     assert gone.moved == terms.Moved(up=[], down=[a])
 
 
@@ -58,7 +58,7 @@ def test_a_common_name_agreeing_weighs_less_than_a_rare_one(
     assert given(rare) > given(None) > given(common)
     m = MODEL.probabilities["given"]["exact"][0]
     frequency = common.frequency("gname", a.tokens["gname"])
-    assert 800 / 40_000 / 2**0.5 <= frequency <= 800 / 40_000 * 2**0.5  # half a bit at most
+    assert 800 / 40_000 / 2 <= frequency <= 800 / 40_000 * 2  # a bit at most
     assert MODEL.weight("given", "exact", a.tokens["gname"], common) == pytest.approx(
         math.log2(m / frequency)
     )
@@ -68,7 +68,7 @@ def test_unseen_and_rare_tokens_are_floored() -> None:
     counts = terms.TermCounts({}, 10**9, 1e-5)
     assert counts.frequency("gname", b"x") == 1e-5
     small = terms.TermCounts({}, 100, 1e-5)
-    assert small.frequency("gname", b"x") == pytest.approx(2**0.5 / 100)  # as if held once
+    assert small.frequency("gname", b"x") == pytest.approx(2 / 100)  # as the bucket of 1 to 3
 
 
 def test_a_model_with_its_own_table_ignores_the_store(link: Callable[..., LinkRecord]) -> None:
@@ -139,3 +139,15 @@ def test_links_sharing_a_token_that_moved_are_reweighed_and_others_left(
     # a move far enough takes the link under the threshold: it goes
     lower = replace(MODEL, link_threshold=again.kept[0].weight + 0.01)
     assert relinked([ab], holding, up, lower).gone == {ab.a, ab.b}
+
+
+def test_how_counts_are_bucketed_is_part_of_a_counting_models_version(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Other buckets give other weights: a deployment's resolver must see a new model (and
+    ask for ``earlylink relink``), as for a new file. A model with a table is not affected."""
+    trained = replace(MODEL, tf={"gname": {}}, tf_total={"gname": 9})
+    before = (replace(MODEL).version, trained.version)
+    monkeypatch.setattr(terms, "BUCKET_BITS", 1)
+    after = (replace(MODEL).version, replace(trained).version)
+    assert after[0] != before[0] and after[1] == before[1]
