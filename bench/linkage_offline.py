@@ -33,7 +33,6 @@ from stream_processors.pseudonymise.bloom import Encoder
 from stream_processors.pseudonymise.keys import Keyring
 from stream_processors.pseudonymise.rules import rules_from
 from stream_processors.pseudonymise.stage import Pseudonymiser
-from stream_processors.resolve import terms
 from stream_processors.resolve.batch import recluster, score_changed
 from stream_processors.resolve.blocking import candidate_pairs
 from stream_processors.resolve.diagnose import by_cause, misses
@@ -136,20 +135,10 @@ def link(
         (records[a].record_key, records[b].record_key)
         for a, b in candidate_pairs(records, model.blocking, cap)
     ]
-    counts = store_terms(records, model) if live else None
+    counts = model.counted_terms(records) if live else None
     edges = [(a, b, w) for a, b, w, _ in score_changed(by_key, by_key, pairs, model, counts)]
     assignment = recluster(by_key, edges, {}, twin_name_dice=model.twin_name_dice)
     return {k: person for person, members in assignment.persons.items() for k in members}
-
-
-def store_terms(records: Sequence[LinkRecord], model: Model) -> terms.TermCounts | None:
-    """The term counts the resolver ends with after streaming ``records`` (None when the
-    model has a table of its own)."""
-    if not model.counts_terms:
-        return None
-    return terms.counted(
-        records, terms.kinds_of(model.comparisons), model.live_records, model.tf_min_u
-    )
 
 
 def blocking_recall(data: Offline, model: Model, cap: int = CAP) -> tuple[float, float]:

@@ -61,11 +61,7 @@ def misses(
     }
     keys = {r.record_key: set(keys_of(r, model.blocking)) for r in records}
     sizes: Counter[bytes] = Counter(t for ts in keys.values() for t in ts)
-    live = (
-        terms.counted(records, model.term_kinds, model.live_records, model.tf_min_u)
-        if model.counts_terms
-        else None
-    )  # the store's counts of the same records, as the resolver weighs names
+    live = model.counted_terms(records)  # the store's counts, as the resolver weighs names
     found: list[Miss] = []
     truth_of = {k: truth[k] for k in by_key}
     for group in _groups(truth_of):

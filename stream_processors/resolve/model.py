@@ -14,6 +14,7 @@ import hashlib
 import json
 import math
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -25,6 +26,7 @@ from core.settings import Settings
 from stream_processors.resolve import terms
 from stream_processors.resolve.blocking import BlockingRule, rule_from
 from stream_processors.resolve.comparisons import Comparison, comparison_from
+from stream_processors.resolve.records import LinkRecord
 
 
 class Terms(Protocol):
@@ -124,6 +126,13 @@ class Model:
     def counts_terms(self) -> bool:
         """Whether term frequencies come from the store (no table of its own)."""
         return not self.tf and not self.tf_total
+
+    def counted_terms(self, records: Iterable[LinkRecord]) -> terms.TermCounts | None:
+        """The store's counts once ``records`` are all in it, as the resolver would weigh
+        names by them (a batch run: benchmarks, diagnostics); None for a model with a table."""
+        if not self.counts_terms:
+            return None
+        return terms.counted(records, self.term_kinds, self.live_records, self.tf_min_u)
 
     def tf_kind(self, comparison: str, level: str) -> str | None:
         """The token kind a level adjusts by (None: it does not)."""

@@ -106,9 +106,13 @@ def relinked(
     """``links`` re-weighed (``reweighed``) where both records hold a token of ``counted``
     (``holding``: record -> those it holds); a link sharing none of them is left as it is."""
     records, floor = model.live_records, model.tf_min_u
+    held = {t for tokens in holding.values() for t in tokens}
     shares = {
-        t: (terms.share(then, records, floor), terms.share(counted.now.get(t, 0), records, floor))
-        for t, then in counted.then.items()
+        t: (
+            terms.share(counted.then[t], records, floor),
+            terms.share(counted.now.get(t, 0), records, floor),
+        )
+        for t in held
     }
     result = Relinked([], [], set())
     for edge in links:

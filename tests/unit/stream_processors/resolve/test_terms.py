@@ -151,3 +151,13 @@ def test_how_counts_are_bucketed_is_part_of_a_counting_models_version(
     monkeypatch.setattr(terms, "BUCKET_BITS", 1)
     after = (replace(MODEL).version, replace(trained).version)
     assert after[0] != before[0] and after[1] == before[1]
+
+
+def test_a_batch_run_counts_as_the_store_would(link: Callable[..., LinkRecord]) -> None:
+    records = [link(), link(source="cc"), link(given_names="Zainab")]
+    counts = MODEL.counted_terms(records)
+    assert counts is not None and counts.records == MODEL.live_records
+    assert counts.counts[("gname", records[0].tokens["gname"])] == 2
+    assert counts.counts[("fname", records[0].tokens["fname"])] == 3
+    trained = replace(MODEL, tf={"gname": {}}, tf_total={"gname": 9})
+    assert trained.counted_terms(records) is None
