@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -216,14 +217,70 @@ async def holders(conn: Conn, tokens: list[bytes]) -> list[str]:
 
 
 async def holder_counts(conn: Conn, tokens: list[bytes]) -> dict[bytes, int]:
-    """How many records hold each of ``tokens`` among the counted name tokens (none: absent)."""
+    """How many records hold each of ``tokens`` among the counted name tokens (none: absent),
+    as ``term_counts`` keeps them."""
     rows = await (
         await conn.execute(
-            "SELECT token, count(*) FROM term_holders WHERE token = ANY(%b) GROUP BY token",
-            (tokens,),
+            "SELECT token, holders FROM term_counts WHERE token = ANY(%b)", (tokens,)
         )
     ).fetchall()
     return {bytes(r[0]): int(r[1]) for r in rows}
+
+
+async def term_rows_of(conn: Conn, keys: list[str]) -> list[BlockKey]:
+    """The counted name tokens the records ``keys`` hold now."""
+    rows = await (
+        await conn.execute(
+            "SELECT token, record_key FROM term_holders WHERE record_key = ANY(%b)", (keys,)
+        )
+    ).fetchall()
+    return [BlockKey(bytes(r[0]), r[1]) for r in rows]
+
+
+async def move_terms(
+    conn: Conn, removed: list[BlockKey], added: list[BlockKey]
+) -> dict[bytes, int]:
+    """Counted name tokens' rows: ``removed`` go, ``added`` (none of them there: the caller
+    holds the graph lock and read the rows) come, and each token's count in ``term_counts``
+    moves by the difference. Returns the count now of every token whose count moved (0: no
+    record holds it any more, and its count's row is gone)."""
+    if removed:
+        await conn.execute(
+            "DELETE FROM term_holders t USING unnest(%b::bytea[], %b::text[]) AS p(token, k)"
+            " WHERE t.token = p.token AND t.record_key = p.k",
+            ([r.token for r in removed], [r.record_key for r in removed]),
+        )
+    if added:
+        await copy_rows(conn, TERMS, ("token", "record_key"), added)
+    delta = Counter(r.token for r in added)
+    delta.subtract(r.token for r in removed)
+    tokens = sorted(t for t, n in delta.items() if n)
+    if not tokens:
+        return {}
+    rows = await (
+        await conn.execute(
+            "INSERT INTO term_counts (token, holders)"
+            " SELECT * FROM unnest(%b::bytea[], %b::int[])"
+            " ON CONFLICT (token) DO UPDATE SET holders = term_counts.holders + EXCLUDED.holders"
+            " WHERE term_counts.holders + EXCLUDED.holders > 0"
+            " RETURNING token, holders",
+            (tokens, [delta[t] for t in tokens]),
+        )
+    ).fetchall()
+    now = dict.fromkeys(tokens, 0) | {bytes(r[0]): max(int(r[1]), 0) for r in rows}
+    gone = [t for t, n in now.items() if n == 0]
+    if gone:
+        await conn.execute("DELETE FROM term_counts WHERE token = ANY(%b)", (gone,))
+    return now
+
+
+async def recount_terms(conn: Conn) -> None:
+    """``term_counts`` rebuilt from the holders' rows (after the index is rebuilt whole)."""
+    await conn.execute("DELETE FROM term_counts")
+    await conn.execute(
+        "INSERT INTO term_counts (token, holders)"
+        " SELECT token, count(*) FROM term_holders GROUP BY token"
+    )
 
 
 ACTIVE_AMONG = (

@@ -138,6 +138,7 @@ class Resolver:
                 graph.TERMS,
             )
             done, after = done + len(rows), rows[-1].record_key
+        await graph.recount_terms(conn)
         await graph.set_state(conn, BLOCKING_STATE, wanted)
         if done:
             log.warning("blocking index rebuilt for %d records (rules %s)", done, wanted)
@@ -373,11 +374,10 @@ class Resolver:
             for kind, key in terms.term_keys(r, self.model.term_kinds).items():
                 kinds[key] = kind
                 rows.append(BlockKey(key, k))
-        old = await graph.block_tokens_of(conn, changed, graph.TERMS)
-        await graph.replace_block_keys(conn, changed, rows, graph.TERMS)
-        added = Counter(row.token for row in rows)
-        now = await graph.holder_counts(conn, sorted(set(old) | set(added)))
-        return terms.recount(now, Counter(old), added, kinds)
+        gone, new = terms.changes(await graph.term_rows_of(conn, changed), rows)
+        now = await graph.move_terms(conn, gone, new)
+        removed, added = Counter(r.token for r in gone), Counter(r.token for r in new)
+        return terms.recount(now, removed, added, kinds)
 
     async def _live_terms(
         self, conn: graph.Conn, scored: dict[str, LinkRecord], counts: dict[bytes, int]

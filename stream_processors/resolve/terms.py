@@ -4,8 +4,9 @@
 takes as its u the agreeing token's share of the records. A trained model carries a table of
 those shares (``earlylink train``), fixed with its version. A model without one (the shipped
 model: a fresh deployment) takes them from the store: the resolver keeps, in the batch's
-transaction, which records hold each such token (``term_keys``), so a common name weighs less
-as soon as it is common, with no training run.
+transaction, which records hold each such token (``term_keys``) and how many do, moved by the
+rows each batch adds and removes (``changes``; a record whose names did not change writes
+nothing), so a common name weighs less as soon as it is common, with no training run.
 
 Counts that move with the data would make a pair's weight depend on when it was scored. So a
 weight uses the count's *bucket*, powers of four (1-3, 4-15, 16-63, ...: the bucket's middle is
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from hashlib import blake2b
 
+from sink.rows import BlockKey
 from stream_processors.resolve.comparisons import Comparison
 from stream_processors.resolve.records import LinkRecord
 
@@ -96,15 +98,24 @@ class Recount:
         return Moved(up, down)
 
 
+def changes(
+    held: Iterable[BlockKey], holding: Iterable[BlockKey]
+) -> tuple[list[BlockKey], list[BlockKey]]:
+    """The rows of counted tokens that go (``held`` before, not now) and come (``holding``
+    now, not before): a record whose names did not change writes nothing."""
+    before, after = set(held), set(holding)
+    return sorted(before - after), sorted(after - before)
+
+
 def recount(
     now: Mapping[bytes, int],
     removed: Counter[bytes],
     added: Counter[bytes],
     kinds: Mapping[bytes, str],
 ) -> Recount:
-    """The counts of the tokens ``removed`` holders left and ``added`` joined (``now``: the
-    counts after)."""
-    touched = set(removed) | set(added)
+    """The counts of the tokens ``removed`` holders left and ``added`` joined, where those
+    did not cancel out (``now``: the counts after)."""
+    touched = {k for k in set(removed) | set(added) if removed.get(k, 0) != added.get(k, 0)}
     then = {k: now.get(k, 0) + removed.get(k, 0) - added.get(k, 0) for k in touched}
     return Recount(then, {k: now[k] for k in touched if k in now}, dict(kinds))
 

@@ -71,6 +71,7 @@ def _as_analyst(dsn: str, statement: str) -> Any:
         "records",
         "block_keys",
         "term_holders",
+        "term_counts",
         "match_edges",
         "memberships",
         "ingest_ledger",

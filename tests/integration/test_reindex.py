@@ -49,6 +49,12 @@ def _term_holders(settings: Settings) -> set[tuple[bytes, str]]:
     return {(bytes(t), k) for t, k in rows}
 
 
+def _term_counts(settings: Settings) -> dict[bytes, int]:
+    with psycopg.connect(settings.database_dsn) as conn:
+        rows = conn.execute("SELECT token, holders FROM term_counts").fetchall()
+    return {bytes(t): int(n) for t, n in rows}
+
+
 def test_a_stale_blocking_index_is_rebuilt_before_the_first_batch(isolated: Any) -> None:
     messages = _messages()
     half = len(messages) // 2
@@ -61,10 +67,12 @@ def test_a_stale_blocking_index_is_rebuilt_before_the_first_batch(isolated: Any)
         assert stored is not None and stored[0] > 1000
         conn.execute("UPDATE block_keys SET token = sha256(token || 'old'::bytea)")
         conn.execute("UPDATE term_holders SET token = sha256(token || 'old'::bytea)")
+        conn.execute("UPDATE term_counts SET token = sha256(token || 'old'::bytea)")
         conn.execute("UPDATE resolver_state SET value = 'old' WHERE name = %s", (BLOCKING_STATE,))
     assert asyncio.run(_resolve(settings, messages[half:], half)) == 0
     assert _partition(settings) == _partition(reference)
     assert _term_holders(settings) == _term_holders(reference)  # the counts rebuilt too
+    assert _term_counts(settings) == _term_counts(reference)
     with psycopg.connect(settings.database_dsn) as conn:
         state = conn.execute(
             "SELECT value FROM resolver_state WHERE name = %s", (BLOCKING_STATE,)

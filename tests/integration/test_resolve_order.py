@@ -116,6 +116,16 @@ def _name_weights(settings: Settings) -> set[float]:
     return {float(w) for (w,) in rows}
 
 
+def _term_counts(settings: Settings) -> dict[bytes, int]:
+    """The store's count of each counted name token, checked against its holders' rows."""
+    with psycopg.connect(settings.database_dsn) as conn:
+        kept = conn.execute("SELECT token, holders FROM term_counts").fetchall()
+        held = conn.execute("SELECT token, count(*) FROM term_holders GROUP BY token").fetchall()
+    counts = {bytes(t): int(n) for t, n in kept}
+    assert counts == {bytes(t): int(n) for t, n in held}  # kept by deltas, none left at zero
+    return counts
+
+
 def _capped(settings: Settings, cap: int) -> Settings:
     settings.processor = settings.processor.model_copy(update={"block_cap": cap})
     return settings
@@ -127,7 +137,7 @@ def test_partition_does_not_depend_on_order(
 ) -> None:
     first = _capped(isolated(), cap)
     everything = asyncio.run(_resolve(first, pseudonymised, len(pseudonymised)))
-    activity, edges = _activity(first), _edges(first)
+    activity, edges, counts = _activity(first), _edges(first), _term_counts(first)
     assert len(everything) > 150
     assert any(len(p) > 1 for p in everything)
     # the shipped model weighs a name by how many records hold it (the store's own counts)
@@ -149,6 +159,7 @@ def test_partition_does_not_depend_on_order(
         assert got == everything, name
         assert _activity(settings) == activity, name
         assert _edges(settings) == edges, name  # every link scored alike, the names' too
+        assert _term_counts(settings) == counts, name
 
 
 def _changed_model(folder: Path) -> Path:

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from sink.rows import ScoredEdge
+from sink.rows import BlockKey, ScoredEdge
 from stream_processors.resolve import terms
 from stream_processors.resolve.model import load_model
 from stream_processors.resolve.records import LinkRecord
@@ -34,6 +34,23 @@ def test_a_count_moving_within_its_bucket_moves_nothing() -> None:
     assert counts.moved == terms.Moved(up=[b], down=[c])
     gone = terms.recount({}, Counter({a: 4}), Counter(), {})  # the last four holders left
     assert gone.moved == terms.Moved(up=[], down=[a])
+
+
+def test_a_holder_leaving_as_another_joins_moves_no_count() -> None:
+    a, b = b"a" * 16, b"b" * 16
+    counts = terms.recount({b: 9}, Counter({a: 1, b: 1}), Counter({a: 1, b: 3}), {})
+    assert counts.then == {b: 7} and counts.now == {b: 9}  # a: one left, one came
+    assert counts.moved == terms.Moved(up=[], down=[])
+
+
+def test_only_the_rows_that_changed_are_written() -> None:
+    a, b, c = b"a" * 16, b"b" * 16, b"c" * 16
+    held = [BlockKey(a, "r1"), BlockKey(b, "r1"), BlockKey(a, "r2")]
+    holding = [BlockKey(a, "r1"), BlockKey(c, "r1"), BlockKey(a, "r2"), BlockKey(b, "r3")]
+    gone, new = terms.changes(held, holding)
+    assert gone == [BlockKey(b, "r1")]
+    assert new == [BlockKey(b, "r3"), BlockKey(c, "r1")]
+    assert terms.changes(held, held) == ([], [])  # the same names again: nothing to write
 
 
 def test_the_kinds_counted_are_the_levels_that_adjust() -> None:
