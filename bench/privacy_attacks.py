@@ -33,12 +33,14 @@ from schemas.models import PersonRecord
 from schemas.wire import decode, encode
 from sink.analytics import smallest_cell
 from sink.graph import active_payloads
+from sink.linked import term_counts
 from sink.rows import Outcome
 from stream_processors.messages import RawMessage
 from stream_processors.pseudonymise.bloom import FILTER_BITS, HASHES_PER_GRAM, Encoder, bigrams
 from stream_processors.pseudonymise.keys import Keyring
 from stream_processors.pseudonymise.stage import Pseudonymiser
 from stream_processors.pseudonymise.validate import clean_person
+from stream_processors.resolve import terms
 
 SECRET_HEX = "72" * 32
 BIRTHS = "maternity-births"
@@ -156,6 +158,25 @@ def frequency_alignment(seen: list[Seen], top: int = 20) -> float:
     ranked_tokens = [t for t, _ in tokens.most_common(top)]
     ranked_names = [n for n, _ in names.most_common(top)]
     right = sum(truth.get(t) == n for t, n in zip(ranked_tokens, ranked_names, strict=False))
+    return right / top
+
+
+def counts_aligned(counts: dict[bytes, int], seen: list[Seen], top: int = 20) -> float:
+    """The same alignment read off the resolver's own table (``term_counts``: each counted
+    name token's digest and how many active records hold it), as a reader of the graph's
+    tables can: the ``top`` digests by count, given and family names together (the table
+    does not say which is which), named by the ranks of both kinds of name in the reference."""
+    truth: dict[bytes, tuple[str, str]] = {}
+    names: Counter[tuple[str, str]] = Counter()
+    for s in seen:
+        for kind, name in (("gname", s.given), ("fname", s.family)):
+            token = s.token(kind)
+            if name and token is not None:
+                truth[terms.term_key(kind, token)] = (kind, name)
+                names[(kind, name)] += 1
+    ranked = sorted(counts, key=lambda k: (-counts[k], k))[:top]
+    ranked_names = [n for n, _ in names.most_common(top)]
+    right = sum(truth.get(k) == n for k, n in zip(ranked, ranked_names, strict=False))
     return right / top
 
 
@@ -291,6 +312,7 @@ def main() -> list[Row]:
             pseudonymisation=PseudonymisationSettings(secret=SecretStr(SECRET_HEX)),
         )
         f1 = linkage_f1(settings, args.families)
+        counts = term_counts(settings.database_dsn)  # before the rotation re-keys them
         smallest = analyst_smallest_cell(settings)
         rotation_started = time.monotonic()
         left_after_rotation = rotated(settings)
@@ -316,6 +338,7 @@ def main() -> list[Row]:
             event_ids_joined(topic, events),
         ),
         ("store, topic", "top-20 first-name tokens named by frequency", frequency_alignment(seen)),
+        ("store", "... top-20 name digests of the term counts", counts_aligned(counts, seen)),
         ("store, topic", "Bloom bigram patterns recovered without the key (recall)", recall),
         ("store, topic", "... their precision", precision),
         (
@@ -324,7 +347,7 @@ def main() -> list[Row]:
             left_after_rotation,
         ),
     ]
-    targets = {0: "≤ 1 %", 1: "≤ 1 %", 7: "≤ 5 %", 9: "0 %"}
+    targets = {0: "≤ 1 %", 1: "≤ 1 %", 8: "≤ 5 %", 10: "0 %"}
     print(
         f"\n### Privacy attacks ({args.families:,} families, {len(seen):,} person records;"
         f" {time.monotonic() - started:.0f} s)\n"

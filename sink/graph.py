@@ -380,7 +380,10 @@ async def component(conn: Conn, seeds: list[str]) -> list[str]:
 
 
 async def edges_among(conn: Conn, keys: list[str]) -> list[Edge]:
-    """The stored links between the records ``keys``, each once."""
+    """The stored links of the records ``keys``, each once (a < b). Only ``a`` is looked up:
+    ``keys`` is a whole component (``component``: closed under links), so ``b`` is among them
+    too; for any other set, a link to a record outside it comes back when that record's key
+    sorts after its own."""
     rows = await (
         await conn.execute(
             "SELECT a, b, weight FROM match_edges WHERE a = ANY(%b) AND a < b", (keys,)

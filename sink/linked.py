@@ -1,4 +1,5 @@
-"""Reads of the linked result for evaluation against a truth file (``earlylink evaluate``)."""
+"""Reads of the linked result for evaluation against a truth file (``earlylink evaluate``), and
+of what the graph's tables show a reader (``bench.privacy_attacks``)."""
 
 from __future__ import annotations
 
@@ -37,3 +38,10 @@ def partition(dsn: str) -> frozenset[frozenset[str]]:
     for record, person in person_of_records(dsn).items():
         groups[person].add(record)
     return frozenset(frozenset(g) for g in groups.values())
+
+
+def term_counts(dsn: str) -> dict[bytes, int]:
+    """The resolver's count of each counted name token's digest (``term_counts``)."""
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute("SELECT token, holders FROM term_counts").fetchall()
+    return {bytes(t): int(n) for t, n in rows}
