@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -238,12 +237,12 @@ async def term_rows_of(conn: Conn, keys: list[str]) -> list[BlockKey]:
 
 
 async def move_terms(
-    conn: Conn, removed: list[BlockKey], added: list[BlockKey]
+    conn: Conn, removed: list[BlockKey], added: list[BlockKey], moved: dict[bytes, int]
 ) -> dict[bytes, int]:
     """Counted name tokens' rows: ``removed`` go, ``added`` (none of them there: the caller
     holds the graph lock and read the rows) come, and each token's count in ``term_counts``
-    moves by the difference. Returns the count now of every token whose count moved (0: no
-    record holds it any more, and its count's row is gone)."""
+    moves by ``moved`` (their difference). Returns the count now of every token in ``moved``
+    (0: no record holds it any more, and its count's row is gone)."""
     if removed:
         await conn.execute(
             "DELETE FROM term_holders t USING unnest(%b::bytea[], %b::text[]) AS p(token, k)"
@@ -252,9 +251,7 @@ async def move_terms(
         )
     if added:
         await copy_rows(conn, TERMS, ("token", "record_key"), added)
-    delta = Counter(r.token for r in added)
-    delta.subtract(r.token for r in removed)
-    tokens = sorted(t for t, n in delta.items() if n)
+    tokens = sorted(moved)
     if not tokens:
         return {}
     rows = await (
@@ -264,7 +261,7 @@ async def move_terms(
             " ON CONFLICT (token) DO UPDATE SET holders = term_counts.holders + EXCLUDED.holders"
             " WHERE term_counts.holders + EXCLUDED.holders > 0"
             " RETURNING token, holders",
-            (tokens, [delta[t] for t in tokens]),
+            (tokens, [moved[t] for t in tokens]),
         )
     ).fetchall()
     now = dict.fromkeys(tokens, 0) | {bytes(r[0]): max(int(r[1]), 0) for r in rows}

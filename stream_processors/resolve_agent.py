@@ -375,9 +375,9 @@ class Resolver:
                 kinds[key] = kind
                 rows.append(BlockKey(key, k))
         gone, new = terms.changes(await graph.term_rows_of(conn, changed), rows)
-        now = await graph.move_terms(conn, gone, new)
-        removed, added = Counter(r.token for r in gone), Counter(r.token for r in new)
-        return terms.recount(now, removed, added, kinds)
+        moved = terms.difference(gone, new)
+        now = await graph.move_terms(conn, gone, new, moved)
+        return terms.recount(now, moved, kinds)
 
     async def _live_terms(
         self, conn: graph.Conn, scored: dict[str, LinkRecord], counts: dict[bytes, int]

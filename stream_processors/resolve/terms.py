@@ -107,17 +107,21 @@ def changes(
     return sorted(before - after), sorted(after - before)
 
 
+def difference(gone: Iterable[BlockKey], new: Iterable[BlockKey]) -> dict[bytes, int]:
+    """How much each token's count moves when the rows ``gone`` go and ``new`` come (tokens
+    whose changes cancel out left out)."""
+    moved = Counter(r.token for r in new)
+    moved.subtract(r.token for r in gone)
+    return {t: n for t, n in sorted(moved.items()) if n}
+
+
 def recount(
-    now: Mapping[bytes, int],
-    removed: Counter[bytes],
-    added: Counter[bytes],
-    kinds: Mapping[bytes, str],
+    now: Mapping[bytes, int], moved: Mapping[bytes, int], kinds: Mapping[bytes, str]
 ) -> Recount:
-    """The counts of the tokens ``removed`` holders left and ``added`` joined, where those
-    did not cancel out (``now``: the counts after)."""
-    touched = {k for k in set(removed) | set(added) if removed.get(k, 0) != added.get(k, 0)}
-    then = {k: now.get(k, 0) + removed.get(k, 0) - added.get(k, 0) for k in touched}
-    return Recount(then, {k: now[k] for k in touched if k in now}, dict(kinds))
+    """The counts of the tokens whose count ``moved`` (``difference``), before and now
+    (``now``: the counts after; a token absent from it is held by no record)."""
+    then = {k: now.get(k, 0) - n for k, n in moved.items()}
+    return Recount(then, {k: now[k] for k in moved if k in now}, dict(kinds))
 
 
 @dataclass(frozen=True)

@@ -29,16 +29,18 @@ def test_buckets_are_powers_of_four_exactly() -> None:
 def test_a_count_moving_within_its_bucket_moves_nothing() -> None:
     a, b, c = b"a" * 16, b"b" * 16, b"c" * 16
     after = {a: 5, b: 16, c: 3}  # a: 4 -> 5 (one bucket); b: 15 -> 16 (next); c: 4 -> 3 (back)
-    counts = terms.recount(after, Counter({c: 1}), Counter({a: 1, b: 1}), {a: "gname"})
+    counts = terms.recount(after, {c: -1, a: 1, b: 1}, {a: "gname"})
     assert counts.then == {a: 4, b: 15, c: 4}
     assert counts.moved == terms.Moved(up=[b], down=[c])
-    gone = terms.recount({}, Counter({a: 4}), Counter(), {})  # the last four holders left
+    gone = terms.recount({}, {a: -4}, {})  # the last four holders left
     assert gone.moved == terms.Moved(up=[], down=[a])
 
 
 def test_a_holder_leaving_as_another_joins_moves_no_count() -> None:
     a, b = b"a" * 16, b"b" * 16
-    counts = terms.recount({b: 9}, Counter({a: 1, b: 1}), Counter({a: 1, b: 3}), {})
+    gone = [BlockKey(a, "r1"), BlockKey(b, "r1")]
+    new = [BlockKey(a, "r2"), BlockKey(b, "r2"), BlockKey(b, "r3"), BlockKey(b, "r4")]
+    counts = terms.recount({b: 9}, terms.difference(gone, new), {})
     assert counts.then == {b: 7} and counts.now == {b: 9}  # a: one left, one came
     assert counts.moved == terms.Moved(up=[], down=[])
 
@@ -149,7 +151,7 @@ def test_links_sharing_a_token_that_moved_are_reweighed_and_others_left(
     ac = ScoredEdge(a.record_key, c.record_key, score.weight, score.as_json(MODEL.version))
     given = terms.term_key("gname", a.tokens["gname"])
     holding = {a.record_key: {given}, b.record_key: {given}}  # c holds another given name
-    up = terms.recount({given: 7}, Counter(), Counter({given: 4}), {given: "gname"})
+    up = terms.recount({given: 7}, {given: 4}, {given: "gname"})
     again = relinked([ab, ac], holding, up, MODEL)
     assert again.pairs == [(ab.a, ab.b)] and not again.gone
     assert again.kept[0].weight < ab.weight
