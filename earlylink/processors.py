@@ -47,13 +47,16 @@ def group_of(settings: Settings, name: str) -> str:
 
 
 @contextmanager
-def running(settings: Settings, names: tuple[str, ...] = PROCESSORS) -> Iterator[None]:
-    """Start the processors (if not running) for the duration of the block."""
+def running(
+    settings: Settings, names: tuple[str, ...] = PROCESSORS, env: dict[str, str] | None = None
+) -> Iterator[None]:
+    """Start the processors (if not running) for the duration of the block, with our
+    environment plus ``env``."""
     started = []
     for name in names:
         proc = processor(settings, name)
         if proc.pid() is None:
-            proc.start([sys.executable, "-m", "earlylink", "run", name], inherit=True)
+            proc.start([sys.executable, "-m", "earlylink", "run", name], env=env, inherit=True)
             started.append(proc)
     try:
         yield

@@ -35,13 +35,15 @@ def publish_borough(
     folder: Path,
     show_progress: bool = True,
     at_source: bool = False,
+    generator: BoroughGenerator | None = None,
 ) -> PublishResult:
-    """Generate the borough, write its truth, publish its events (raw, or tokens at source)."""
+    """Generate the borough (or take ``generator``, made with ``families`` and ``seed``), write
+    its truth, publish its events (raw, or tokens at source)."""
     from sink.sources import add_sources
 
     # the synthetic borough is the operator's own test data: its services register themselves
     add_sources(settings.database_dsn, [s.code for s in SERVICES], "synthetic borough")
-    generator = BoroughGenerator(families, seed)
+    generator = generator or BoroughGenerator(families, seed)
     events = generator.events()
     truth_path = folder / "truth.csv"
     truth_rows = write_truth(generator, truth_path)
