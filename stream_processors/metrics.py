@@ -64,6 +64,12 @@ LATENCY = Histogram(
 LAST_COMMIT = Gauge(
     "earlylink_last_commit_timestamp_seconds", "When this stage last committed a batch", ["stage"]
 )
+STORE_RECORDS = Gauge(
+    "earlylink_store_records",
+    "Active records in the store as the resolver last counted them (held), and the records"
+    " its model expects (expected: 1 / its prior)",
+    ["kind"],
+)
 
 
 class Progress:

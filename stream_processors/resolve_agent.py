@@ -34,7 +34,7 @@ from stream_processors.isolate import write_isolating
 from stream_processors.landing import landing
 from stream_processors.lookups import prepare_lookups
 from stream_processors.messages import RawMessage, next_offsets
-from stream_processors.metrics import observe_batch, serve
+from stream_processors.metrics import STORE_RECORDS, observe_batch, serve
 from stream_processors.outbox import publish_pending
 from stream_processors.output import BatchProducer
 from stream_processors.pseudonymise.checks import source_problem
@@ -53,6 +53,7 @@ PSEUDO_TYPES = ("PseudoRecord", "PseudoActivity")
 BLOCKING_STATE = "blocking_rules"
 MODEL_STATE = "resolver_model"  # the model the resolver runs: ``earlylink relink`` must match it
 RELINK_STATE = "relink"  # how far ``earlylink relink`` got, with which model
+SIZE_EVERY = 200  # batches between counts of the store's active records (``check_size``)
 
 
 class Resolver:
@@ -67,6 +68,7 @@ class Resolver:
         self.codec = codec_for(settings)
         self._prepared = False  # the stored index checked, the model recorded
         self.versions = key_versions.KeyVersions()  # as read under the lock, every batch
+        self._warned_size = False  # ``check_size`` warns once a process
 
     async def prepare(self, conn: graph.Conn) -> None:
         """Before the first batch, under the graph lock: rebuild the blocking index if it was
@@ -98,9 +100,23 @@ class Resolver:
 
     async def start(self, conn: graph.Conn) -> None:
         """When the worker starts, in a transaction of its own and without the graph lock (a
-        batch or a relink may hold it): record the model it runs, for ``earlylink relink``."""
+        batch or a relink may hold it): record the model it runs, for ``earlylink relink``,
+        and check the store's size against it."""
         async with conn.transaction():
             await self._record_model(conn)
+        await self.check_size(conn)
+
+    async def check_size(self, conn: graph.Conn) -> int:
+        """Count the store's active records (the ``earlylink_store_records`` gauge) and warn,
+        once a process, when the store outgrew the model (``Model.outgrown``)."""
+        held = await graph.active_count(conn)
+        STORE_RECORDS.labels("held").set(held)
+        STORE_RECORDS.labels("expected").set(self.model.live_records)
+        warning = self.model.outgrown(held)
+        if warning is not None and not self._warned_size:
+            log.warning(warning)
+            self._warned_size = True
+        return held
 
     async def _record_model(self, conn: graph.Conn) -> None:
         if await graph.state(conn, MODEL_STATE) != self.model.version:
@@ -424,6 +440,7 @@ def build(settings: Settings) -> faust.App:
     serve(app, settings, "resolve")
     source = app.topic(settings.kafka.topic("pseudonymised"), value_type=bytes, key_type=bytes)
     changes_topic = settings.kafka.topic("identity-changes")
+    landed = [0]  # batches landed by this worker
 
     async def land(
         db: Durable, out: BatchProducer, batch: list[RawMessage], incoming: Incoming, started: float
@@ -441,6 +458,9 @@ def build(settings: Settings) -> faust.App:
 
         assignments = await write_isolating("resolve", batch, write, quarantine)
         observe_batch("resolve", started, {"RESOLVED": len(batch)}, incoming.raw_timestamps_ms)
+        landed[0] += 1
+        if landed[0] % SIZE_EVERY == 0:
+            await db.run(resolver.check_size)
         await publish_pending(db, out, changes_topic, resolver.codec)
         log.info(
             "batch of %d: %d persons touched, %d merges, %d splits",

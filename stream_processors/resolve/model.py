@@ -122,6 +122,21 @@ class Model:
         own term counts are shares of (``terms``)."""
         return max(2, round(1 / self.prior))
 
+    def outgrown(self, held: int) -> str | None:
+        """What to tell the operator when the store's ``held`` active records are over twice
+        the records the model expects: its prior is then too high and (for a model without a
+        table of its own) every name looks commoner than it is, so true pairs fall under the
+        threshold. None within that."""
+        expected = self.live_records
+        if held <= 2 * expected:
+            return None
+        return (
+            f"the store holds {held:,} active records, over twice the {expected:,} model"
+            f" {self.version} expects (its prior is 1 in {expected:,}): set"
+            " EARLYLINK_PROCESSOR_EXPECTED_RECORDS to the records the store will hold, or"
+            " train a model, then run `earlylink relink`"
+        )
+
     @property
     def counts_terms(self) -> bool:
         """Whether term frequencies come from the store (no table of its own)."""
