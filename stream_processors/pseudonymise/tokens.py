@@ -116,6 +116,7 @@ def person_tokens(
         key = SHARED_KEYS.get(kind, kind)
         token, made_under = keyring.token(key, value, versions[0]), versions[0]
         for version in versions:
-            token, made_under = keyring.lift(key, token, made_under, version), version
+            if version != made_under:
+                token, made_under = keyring.lift(key, token, made_under, version), version
             tokens.append({"kind": kind, "value": token, "key_version": version})
     return tokens

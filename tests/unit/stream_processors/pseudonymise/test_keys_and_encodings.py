@@ -6,7 +6,7 @@ import pytest
 
 from core.errors import ConfigurationError
 from stream_processors.pseudonymise.bloom import Encoder, dice
-from stream_processors.pseudonymise.keys import TOKEN_BYTES, Keyring
+from stream_processors.pseudonymise.keys import TOKEN_BYTES, Keyring, mac
 
 A = b"a" * 32
 B = b"b" * 32
@@ -16,6 +16,18 @@ def test_tokens_are_stable_and_sized() -> None:
     ring = Keyring({1: A}, 1)
     assert ring.token("family", "okafor") == Keyring({1: A}, 1).token("family", "okafor")
     assert len(ring.token("family", "okafor")) == TOKEN_BYTES
+
+
+def test_mac_is_hmac_sha256() -> None:
+    """RFC 4231 test cases 1 and 2, twice each (the keyed context is kept and copied: a second
+    use must not carry the first's data)."""
+    for _ in range(2):
+        assert mac(b"\x0b" * 20, b"Hi There").hex() == (
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+        )
+        assert mac(b"Jefe", b"what do ya want for nothing?").hex() == (
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        )
 
 
 def test_tokens_depend_on_the_key() -> None:
