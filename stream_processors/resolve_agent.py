@@ -108,8 +108,11 @@ class Resolver:
 
     async def check_size(self, conn: graph.Conn) -> int:
         """Count the store's active records (the ``earlylink_store_records`` gauge) and warn,
-        once a process, when the store outgrew the model (``Model.outgrown``)."""
-        held = await graph.active_count(conn)
+        once a process, when the store outgrew the model (``Model.outgrown``). In a
+        transaction of its own: the worker's connection is not in autocommit, and a query
+        outside one would leave it open, making every later batch a savepoint in it."""
+        async with conn.transaction():
+            held = await graph.active_count(conn)
         STORE_RECORDS.labels("held").set(held)
         STORE_RECORDS.labels("expected").set(self.model.live_records)
         warning = self.model.outgrown(held)

@@ -34,6 +34,8 @@ def test_a_store_past_twice_the_expected_records_is_reported(
             async with conn.transaction():
                 await small.apply(conn, chunk)
             held = await small.check_size(conn)
+            # nothing left open: the next batch's transaction must be a transaction
+            assert conn.info.transaction_status is psycopg.pq.TransactionStatus.IDLE
             await small.check_size(conn)  # warned once a process
             await sized.check_size(conn)
             row = await (
