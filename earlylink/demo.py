@@ -53,6 +53,7 @@ class DemoResult:
     total_s: float
     latency_s: dict[str, float | None]  # raw event in Kafka -> linked in PostgreSQL
     lag_after: int
+    sized: dict[str, str]  # the environment the processors were started with (``sized_for``)
 
 
 def run_demo(settings: Settings, families: int, seed: int, console: Console) -> DemoResult:
@@ -107,6 +108,7 @@ def run_demo(settings: Settings, families: int, seed: int, console: Console) -> 
         time.monotonic() - started,
         live.get("latency_s", {}) if live else {},
         lag,
+        env,
     )
 
 
@@ -154,8 +156,13 @@ def summary(settings: Settings, result: DemoResult, console: Console) -> None:
     console.print(table)
     console.print(
         f"ground truth: {result.published.truth_path}; more: `earlylink dq`, "
-        "`earlylink reconcile`, `earlylink evaluate`"
+        f"`earlylink reconcile`, `{_as_resolved(result.sized)}earlylink evaluate`"
     )
+
+
+def _as_resolved(env: dict[str, str]) -> str:
+    """The settings to give a command so it scores with the resolver's model."""
+    return "".join(f"{k}={v} " for k, v in sorted(env.items()))
 
 
 def _quality(settings: Settings, truth: Path) -> list[tuple[str, str]]:

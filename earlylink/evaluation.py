@@ -15,7 +15,7 @@ from producers.synthetic.timeline import TruthRow
 from producers.synthetic.truth import read_truth
 from schemas.catalogue import catalogue
 from schemas.wire import decode
-from sink.graph import active_payloads
+from sink.graph import active_payloads, stored_state
 from sink.linked import mothers_of_persons, person_of_records
 from stream_processors import key_versions
 from stream_processors.pseudonymise.bloom import Encoder
@@ -25,6 +25,7 @@ from stream_processors.resolve.diagnose import Miss, misses
 from stream_processors.resolve.model import configured_model
 from stream_processors.resolve.pairwise import Quality, pairs_together, pairwise
 from stream_processors.resolve.records import from_pseudo
+from stream_processors.resolve_agent import MODEL_STATE
 
 EXCLUDED = ("opted_out", "withdrew_consent", "retracted")
 
@@ -99,6 +100,22 @@ def explain_misses(settings: Settings, evaluation: Evaluation) -> list[Miss]:
     model = configured_model(settings)
     return misses(
         records, evaluation.truth, evaluation.predicted, model, settings.processor.block_cap
+    )
+
+
+def model_note(settings: Settings) -> str | None:
+    """What to say when the model these settings configure is not the one the resolver last
+    recorded running (another model file or ``EXPECTED_RECORDS`` here): ``explain_misses``
+    would then give that model's causes and weights, not the store's. None when they are the
+    same, or no resolver has run."""
+    running = stored_state(settings.database_dsn, MODEL_STATE)
+    mine = configured_model(settings).version
+    if running is None or running == mine:
+        return None
+    return (
+        f"the resolver runs model {running}; these settings give model {mine}, whose causes"
+        " and weights follow: run this with the resolver's EARLYLINK_PROCESSOR_MODEL_PATH and"
+        " EARLYLINK_PROCESSOR_EXPECTED_RECORDS"
     )
 
 

@@ -108,7 +108,7 @@ def evaluate(
 
     from core.settings import get_settings
     from earlylink.evaluation import evaluate as run
-    from earlylink.evaluation import explain_misses
+    from earlylink.evaluation import explain_misses, model_note
     from stream_processors.resolve.diagnose import by_cause
 
     settings = get_settings()
@@ -120,6 +120,9 @@ def evaluate(
     console.print(table)
     if misses <= 0:
         return
+    note = model_note(settings)
+    if note is not None:
+        console.print(f"[yellow]note:[/] {note}")
     with console.status("scoring the wrong pairs..."):
         found = explain_misses(settings, result)
     causes = Table(title="wrong pairs by cause")
