@@ -305,7 +305,7 @@ async def replace_edges(
     edges: list[ScoredEdge],
     model_version: str,
 ) -> None:
-    """Drop every edge touching ``keys`` and store the new ones (both directions).
+    """Drop every edge touching ``keys`` and store the new ones (each once, a < b).
 
     Every new edge touches ``keys`` and the batch holds the graph lock, so after the delete the
     rows are new: COPY, the last of a pair scored twice winning."""
@@ -316,36 +316,40 @@ async def replace_edges(
 async def replace_pair_edges(
     conn: Conn, pairs: list[tuple[str, str]], edges: list[ScoredEdge], model_version: str
 ) -> None:
-    """The stored links of ``pairs`` (a < b) become ``edges`` (each one of those pairs, in
-    place: its weight and evidence); a pair with no edge in ``edges`` is unlinked."""
-    kept = {(e.a, e.b) for e in edges}
-    gone = [p for p in pairs if p not in kept]
+    """The stored links of ``pairs`` become ``edges`` (each one of those pairs, in place: its
+    weight and evidence); a pair with no edge in ``edges`` is unlinked. One primary-key
+    lookup a pair (a link is one row, a < b)."""
+    kept = {_ordered(e.a, e.b) for e in edges}
+    gone = [p for p in {_ordered(*p) for p in pairs} if p not in kept]
     if gone:
-        a, b = [p[0] for p in gone], [p[1] for p in gone]
-        await conn.execute(  # both directions: one primary-key lookup a row
+        await conn.execute(
             "DELETE FROM match_edges e USING unnest(%b::text[], %b::text[]) AS p(a, b)"
             " WHERE e.a = p.a AND e.b = p.b",
-            (a + b, b + a),
+            ([p[0] for p in gone], [p[1] for p in gone]),
         )
     if edges:
-        a, b = [e.a for e in edges], [e.b for e in edges]
+        ends = [_ordered(e.a, e.b) for e in edges]
         weights = [e.weight for e in edges]
         evidence = [json.dumps(e.evidence) for e in edges]
         await conn.execute(
             "UPDATE match_edges e SET weight = u.w, evidence = u.ev::jsonb, model_version = %b"
             " FROM unnest(%b::text[], %b::text[], %b::float8[], %b::text[]) AS u(a, b, w, ev)"
             " WHERE e.a = u.a AND e.b = u.b",
-            (model_version, a + b, b + a, weights * 2, evidence * 2),
+            (model_version, [p[0] for p in ends], [p[1] for p in ends], weights, evidence),
         )
 
 
+def _ordered(a: str, b: str) -> tuple[str, str]:
+    """A link's stored ends: the smaller key first (``match_edges_once``)."""
+    return (a, b) if a < b else (b, a)
+
+
 async def _write_edges(conn: Conn, edges: list[ScoredEdge], model_version: str) -> None:
-    """Store new links, both directions (COPY, the last of a pair scored twice winning)."""
+    """Store new links, each once (COPY, the last of a pair scored twice winning)."""
     rows: dict[tuple[str, str], tuple[str, str, float, str, str]] = {}
     for a, b, weight, evidence in edges:
-        text = json.dumps(evidence)
-        rows[(a, b)] = (a, b, weight, text, model_version)
-        rows[(b, a)] = (b, a, weight, text, model_version)
+        ends = _ordered(a, b)
+        rows[ends] = (*ends, weight, json.dumps(evidence), model_version)
     if rows:
         columns = ("a", "b", "weight", "evidence", "model_version")
         await copy_rows(conn, "match_edges", columns, rows.values())
@@ -368,8 +372,13 @@ async def component(conn: Conn, seeds: list[str]) -> list[str]:
     frontier = {r[0] for r in rows} | found
     found |= frontier
     while frontier:
+        ends = sorted(frontier)
         rows = await (
-            await conn.execute("SELECT b FROM match_edges WHERE a = ANY(%b)", (sorted(frontier),))
+            await conn.execute(
+                "SELECT b FROM match_edges WHERE a = ANY(%b)"
+                " UNION ALL SELECT a FROM match_edges WHERE b = ANY(%b)",
+                (ends, ends),
+            )
         ).fetchall()
         frontier = {r[0] for r in rows} - found
         found |= frontier
@@ -377,14 +386,12 @@ async def component(conn: Conn, seeds: list[str]) -> list[str]:
 
 
 async def edges_among(conn: Conn, keys: list[str]) -> list[Edge]:
-    """The stored links of the records ``keys``, each once (a < b). Only ``a`` is looked up:
-    ``keys`` is a whole component (``component``: closed under links), so ``b`` is among them
-    too; for any other set, a link to a record outside it comes back when that record's key
-    sorts after its own."""
+    """The stored links of the records ``keys`` (a < b). Only ``a`` is looked up: ``keys`` is
+    a whole component (``component``: closed under links), so ``b`` is among them too; for
+    any other set, a link to a record outside it comes back when that record's key sorts
+    after its own."""
     rows = await (
-        await conn.execute(
-            "SELECT a, b, weight FROM match_edges WHERE a = ANY(%b) AND a < b", (keys,)
-        )
+        await conn.execute("SELECT a, b, weight FROM match_edges WHERE a = ANY(%b)", (keys,))
     ).fetchall()
     return [Edge(r[0], r[1], float(r[2])) for r in rows]
 
@@ -393,8 +400,7 @@ async def links_within(conn: Conn, keys: list[str]) -> list[ScoredEdge]:
     """The stored links with both records among ``keys``, each once (a < b)."""
     rows = await (
         await conn.execute(
-            "SELECT a, b, weight, evidence FROM match_edges"
-            " WHERE a = ANY(%b) AND b = ANY(%b) AND a < b",
+            "SELECT a, b, weight, evidence FROM match_edges WHERE a = ANY(%b) AND b = ANY(%b)",
             (keys, keys),
         )
     ).fetchall()
@@ -417,8 +423,13 @@ async def open_records(conn: Conn, keys: list[str]) -> list[str]:
         )
     ).fetchall()
     person_of.update({r[0]: r[1] for r in rows})
-    links = await (
-        await conn.execute("SELECT a, b FROM match_edges WHERE a = ANY(%b)", (sorted(person_of),))
+    ends = sorted(person_of)
+    links = await (  # (one of ``person_of``, the other end), from whichever end it is
+        await conn.execute(
+            "SELECT a, b FROM match_edges WHERE a = ANY(%b)"
+            " UNION ALL SELECT b, a FROM match_edges WHERE b = ANY(%b)",
+            (ends, ends),
+        )
     ).fetchall()
     outside = {r[1] for r in links} - set(person_of)
     person_of.update(await memberships(conn, sorted(outside)) if outside else {})

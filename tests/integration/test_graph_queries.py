@@ -8,6 +8,7 @@ import psycopg
 
 from core.settings import Settings
 from sink import graph
+from sink.rows import ScoredEdge
 
 
 def _store(conn: psycopg.Connection, members: dict[str, str], links: list[tuple[str, str]]) -> None:
@@ -15,13 +16,12 @@ def _store(conn: psycopg.Connection, members: dict[str, str], links: list[tuple[
         conn.execute(
             "INSERT INTO memberships (record_key, person_id) VALUES (%s, %s)", (key, person)
         )
-    for a, b in links:
-        for x, y in ((a, b), (b, a)):
-            conn.execute(
-                "INSERT INTO match_edges (a, b, weight, evidence, model_version)"
-                " VALUES (%s, %s, 5.0, '{}', 'm')",
-                (x, y),
-            )
+    for a, b in links:  # each link once, a < b
+        conn.execute(
+            "INSERT INTO match_edges (a, b, weight, evidence, model_version)"
+            " VALUES (%s, %s, 5.0, '{}', 'm')",
+            (min(a, b), max(a, b)),
+        )
 
 
 def test_open_records_are_those_whose_person_has_a_link_out_of_it(
@@ -39,3 +39,32 @@ def test_open_records_are_those_whose_person_has_a_link_out_of_it(
             return await graph.open_records(conn, ["r1", "r3", "r4", "r6", "r9"])
 
     assert asyncio.run(run()) == ["r4", "r6", "r9"]
+
+
+def test_each_link_is_stored_once_and_found_from_either_end(fresh_settings: Settings) -> None:
+    """A link is one row (a < b, however it was scored); the graph's reads find it from
+    either record, and re-weighing or unlinking a pair touches that row."""
+    edges = [ScoredEdge("r2", "r1", 6.0, {}), ScoredEdge("r2", "r3", 7.0, {})]
+
+    async def run() -> tuple[list[tuple[str, str]], list[str], list[str], int, int, int]:
+        async with await psycopg.AsyncConnection.connect(fresh_settings.database_dsn) as conn:
+            await graph.replace_edges(conn, ["r2"], edges, "m")
+            rows = await (await conn.execute("SELECT a, b FROM match_edges ORDER BY a")).fetchall()
+            found = [
+                await graph.component(conn, ["r1"]),
+                await graph.component(conn, ["r3"]),
+            ]
+            among = len(await graph.edges_among(conn, ["r1", "r2", "r3"]))
+            within = len(await graph.links_within(conn, ["r1", "r2"]))
+            await graph.replace_pair_edges(conn, [("r1", "r2"), ("r2", "r3")], [edges[0]], "m2")
+            left = await (await conn.execute("SELECT count(*) FROM match_edges")).fetchone()
+            assert left is not None
+            return [(a, b) for a, b in rows], found[0], found[1], among, within, int(left[0])
+
+    rows, from_r1, from_r3, among, within, left = asyncio.run(run())
+    assert rows == [("r1", "r2"), ("r2", "r3")]
+    assert from_r1 == from_r3 == ["r1", "r2", "r3"]
+    assert (among, within, left) == (2, 1, 1)
+    with psycopg.connect(fresh_settings.database_dsn) as conn:
+        row = conn.execute("SELECT a, b, weight, model_version FROM match_edges").fetchone()
+    assert row == ("r1", "r2", 6.0, "m2")
