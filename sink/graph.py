@@ -74,14 +74,28 @@ async def stored_versions(conn: Conn, keys: list[str]) -> dict[str, StoredRecord
     return {r[0]: StoredRecord(r[0], r[1], r[2], r[3]) for r in rows}
 
 
+_RECORD_ARRAYS = "%b::text[], %b::text[], %b::text[], %b::bigint[], %b::text[], %b::text[]," + (
+    " %b::uuid[], %b::timestamptz[], %b::bytea[], %b::text[]"
+)
+
+
 async def upsert_records(conn: Conn, rows: list[RecordRow]) -> None:
-    """New versions of records (a version that is not newer than the stored one is a no-op)."""
-    async with conn.cursor() as cur:
-        await cur.executemany(
-            """
+    """New versions of records (a version that is not newer than the stored one is a no-op).
+    One statement for the batch (a row each cost a statement before); of two rows of one
+    record, the newer is written, as one after the other would leave it."""
+    if not rows:
+        return
+    newest: dict[str, RecordRow] = {}
+    for row in rows:
+        held = newest.get(row.record_key)
+        if held is None or _version(held) < _version(row):
+            newest[row.record_key] = row
+    columns = [list(c) for c in zip(*newest.values(), strict=True)]
+    await conn.execute(
+        f"""
             INSERT INTO records (record_key, source_system, role, record_version, state,
                                  consent, event_id, event_time, payload, area)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            SELECT * FROM unnest({_RECORD_ARRAYS})
             ON CONFLICT (record_key) DO UPDATE SET
               role = EXCLUDED.role, record_version = EXCLUDED.record_version,
               state = EXCLUDED.state, consent = EXCLUDED.consent, event_id = EXCLUDED.event_id,
@@ -89,9 +103,14 @@ async def upsert_records(conn: Conn, rows: list[RecordRow]) -> None:
               area = EXCLUDED.area, updated_at = now()
             WHERE (records.record_version, records.event_id::text)
                   < (EXCLUDED.record_version, EXCLUDED.event_id::text)
-              AND records.record_version < %s""",
-            [(*row, FINAL_VERSION) for row in rows],  # a tombstone's version: nothing revives it
-        )
+              AND records.record_version < %b""",
+        (*columns, FINAL_VERSION),  # a tombstone's version: nothing revives it
+    )
+
+
+def _version(row: RecordRow) -> tuple[int, str]:
+    """How versions of one record order (as the upsert's condition compares them)."""
+    return row.record_version, str(row.event_id)
 
 
 async def mark_records(conn: Conn, rows: list[EndRow], state: str, consent: str) -> None:
@@ -485,17 +504,20 @@ async def write_persons(
         ("record_key", "person_id"),
         [(k, pid) for pid, members in persons.items() for k in sorted(members)],
     )
-    async with conn.cursor() as cur:
-        await cur.executemany(
-            "INSERT INTO persons (person_id, record_count) VALUES (%s, %s)"
+    if persons:  # one statement each (the ids are a dict's keys: no id twice)
+        await conn.execute(
+            "INSERT INTO persons (person_id, record_count)"
+            " SELECT * FROM unnest(%b::text[], %b::int[])"
             " ON CONFLICT (person_id) DO UPDATE SET record_count = EXCLUDED.record_count,"
             " updated_at = now()",
-            [(pid, len(m)) for pid, m in persons.items()],
+            (list(persons), [len(m) for m in persons.values()]),
         )
-        await cur.executemany(
-            "INSERT INTO person_aliases (old_id, new_id) VALUES (%s, %s)"
+    if aliases:
+        await conn.execute(
+            "INSERT INTO person_aliases (old_id, new_id)"
+            " SELECT * FROM unnest(%b::text[], %b::text[])"
             " ON CONFLICT (old_id) DO UPDATE SET new_id = EXCLUDED.new_id, merged_at = now()",
-            sorted(aliases.items()),
+            (sorted(aliases), [aliases[k] for k in sorted(aliases)]),
         )
     gone = sorted(set(aliases) | set(retired))
     await conn.execute("DELETE FROM persons WHERE person_id = ANY(%b)", (gone,))
@@ -573,11 +595,13 @@ async def write_relations(conn: Conn, keys: list[str], rows: list[RelationRow]) 
     """The relations of ``keys`` become ``rows``."""
     if keys:
         await conn.execute("DELETE FROM record_relations WHERE record_key = ANY(%b)", (keys,))
-    if rows:
-        async with conn.cursor() as cur:
-            await cur.executemany(
-                "INSERT INTO record_relations VALUES (%s, %s, %s) ON CONFLICT DO NOTHING", rows
-            )
+    if rows:  # one statement (a row twice is one row: DO NOTHING)
+        columns = [list(c) for c in zip(*rows, strict=True)]
+        await conn.execute(
+            "INSERT INTO record_relations (record_key, related_key, relationship)"
+            " SELECT * FROM unnest(%b::text[], %b::text[], %b::text[]) ON CONFLICT DO NOTHING",
+            columns,
+        )
 
 
 async def write_contacts(conn: Conn, rows: list[ContactRow]) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import uuid
 
 import psycopg
 
 from core.settings import Settings
 from sink import graph
-from sink.rows import ScoredEdge
+from sink.rows import RecordRow, ScoredEdge
 
 
 def _store(conn: psycopg.Connection, members: dict[str, str], links: list[tuple[str, str]]) -> None:
@@ -68,3 +70,26 @@ def test_each_link_is_stored_once_and_found_from_either_end(fresh_settings: Sett
     with psycopg.connect(fresh_settings.database_dsn) as conn:
         row = conn.execute("SELECT a, b, weight, model_version FROM match_edges").fetchone()
     assert row == ("r1", "r2", 6.0, "m2")
+
+
+def test_two_versions_of_a_record_in_one_write_leave_the_newer(fresh_settings: Settings) -> None:
+    """One statement writes the batch's records: of two rows of one record (in either order)
+    the newer is stored, and an older version than the stored one changes nothing."""
+    at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+    def row(key: str, version: int) -> RecordRow:
+        return RecordRow(
+            key, "hv", "CHILD", version, "ACTIVE", "PERMITTED", uuid.uuid4(), at, b"v", None
+        )
+
+    async def run() -> dict[str, int]:
+        async with await psycopg.AsyncConnection.connect(fresh_settings.database_dsn) as conn:
+            await graph.upsert_records(conn, [row("r1", 1), row("r1", 2), row("r2", 3)])
+            await graph.upsert_records(conn, [row("r2", 5), row("r2", 4)])
+            await graph.upsert_records(conn, [row("r1", 1)])  # older than stored: no-op
+            got = await (
+                await conn.execute("SELECT record_key, record_version FROM records")
+            ).fetchall()
+            return {k: int(v) for k, v in got}
+
+    assert asyncio.run(run()) == {"r1": 2, "r2": 5}
