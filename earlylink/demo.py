@@ -70,6 +70,7 @@ def run_demo(settings: Settings, families: int, seed: int, console: Console) -> 
     env = sized_for(settings, len(generator.plans))
     if env and processor(settings, "resolve").pid() is not None:
         console.print(f"the resolver already runs: it keeps its own {EXPECTED_RECORDS}")
+        env = {}  # the processors are not started here: nothing to pass on, or to suggest
     elif env:
         console.print(
             f"the shipped model sized for its {len(generator.plans):,} person records"

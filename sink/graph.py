@@ -359,7 +359,8 @@ async def replace_pair_edges(
 
 
 def _ordered(a: str, b: str) -> tuple[str, str]:
-    """A link's stored ends: the smaller key first (``match_edges_once``)."""
+    """A link's stored ends: the smaller key first, by code point (``match_edges_once``
+    compares with COLLATE "C", which orders UTF-8 text the same way)."""
     return (a, b) if a < b else (b, a)
 
 
