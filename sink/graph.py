@@ -74,11 +74,6 @@ async def stored_versions(conn: Conn, keys: list[str]) -> dict[str, StoredRecord
     return {r[0]: StoredRecord(r[0], r[1], r[2], r[3]) for r in rows}
 
 
-_RECORD_ARRAYS = "%b::text[], %b::text[], %b::text[], %b::bigint[], %b::text[], %b::text[]," + (
-    " %b::uuid[], %b::timestamptz[], %b::bytea[], %b::text[]"
-)
-
-
 async def upsert_records(conn: Conn, rows: list[RecordRow]) -> None:
     """New versions of records (a version that is not newer than the stored one is a no-op).
     One statement for the batch (a row each cost a statement before); of two rows of one
@@ -92,10 +87,12 @@ async def upsert_records(conn: Conn, rows: list[RecordRow]) -> None:
             newest[row.record_key] = row
     columns = [list(c) for c in zip(*newest.values(), strict=True)]
     await conn.execute(
-        f"""
+        """
             INSERT INTO records (record_key, source_system, role, record_version, state,
                                  consent, event_id, event_time, payload, area)
-            SELECT * FROM unnest({_RECORD_ARRAYS})
+            SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::bigint[], %b::text[],
+                                 %b::text[], %b::uuid[], %b::timestamptz[], %b::bytea[],
+                                 %b::text[])
             ON CONFLICT (record_key) DO UPDATE SET
               role = EXCLUDED.role, record_version = EXCLUDED.record_version,
               state = EXCLUDED.state, consent = EXCLUDED.consent, event_id = EXCLUDED.event_id,

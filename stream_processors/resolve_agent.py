@@ -69,6 +69,7 @@ class Resolver:
         self._prepared = False  # the stored index checked, the model recorded
         self.versions = key_versions.KeyVersions()  # as read under the lock, every batch
         self._warned_size = False  # ``check_size`` warns once a process
+        self._landed = 0  # batches landed by this worker (``size_due``)
 
     async def prepare(self, conn: graph.Conn) -> None:
         """Before the first batch, under the graph lock: rebuild the blocking index if it was
@@ -105,6 +106,11 @@ class Resolver:
         async with conn.transaction():
             await self._record_model(conn)
         await self.check_size(conn)
+
+    def size_due(self) -> bool:
+        """Count one more batch landed; whether it is time to ``check_size`` again."""
+        self._landed += 1
+        return self._landed % SIZE_EVERY == 0
 
     async def check_size(self, conn: graph.Conn) -> int:
         """Count the store's active records (the ``earlylink_store_records`` gauge) and warn,
@@ -443,7 +449,6 @@ def build(settings: Settings) -> faust.App:
     serve(app, settings, "resolve")
     source = app.topic(settings.kafka.topic("pseudonymised"), value_type=bytes, key_type=bytes)
     changes_topic = settings.kafka.topic("identity-changes")
-    landed = [0]  # batches landed by this worker
 
     async def land(
         db: Durable, out: BatchProducer, batch: list[RawMessage], incoming: Incoming, started: float
@@ -461,8 +466,7 @@ def build(settings: Settings) -> faust.App:
 
         assignments = await write_isolating("resolve", batch, write, quarantine)
         observe_batch("resolve", started, {"RESOLVED": len(batch)}, incoming.raw_timestamps_ms)
-        landed[0] += 1
-        if landed[0] % SIZE_EVERY == 0:
+        if resolver.size_due():
             await db.run(resolver.check_size)
         await publish_pending(db, out, changes_topic, resolver.codec)
         log.info(

@@ -12,6 +12,7 @@ import psycopg
 from core.settings import Settings
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
+from sink.linked import term_counts
 from stream_processors.messages import RawMessage
 from stream_processors.resolve.model import load_model
 from stream_processors.resolve_agent import BLOCKING_STATE, Resolver
@@ -49,12 +50,6 @@ def _term_holders(settings: Settings) -> set[tuple[bytes, str]]:
     return {(bytes(t), k) for t, k in rows}
 
 
-def _term_counts(settings: Settings) -> dict[bytes, int]:
-    with psycopg.connect(settings.database_dsn) as conn:
-        rows = conn.execute("SELECT token, holders FROM term_counts").fetchall()
-    return {bytes(t): int(n) for t, n in rows}
-
-
 def test_a_stale_blocking_index_is_rebuilt_before_the_first_batch(isolated: Any) -> None:
     messages = _messages()
     half = len(messages) // 2
@@ -72,7 +67,7 @@ def test_a_stale_blocking_index_is_rebuilt_before_the_first_batch(isolated: Any)
     assert asyncio.run(_resolve(settings, messages[half:], half)) == 0
     assert _partition(settings) == _partition(reference)
     assert _term_holders(settings) == _term_holders(reference)  # the counts rebuilt too
-    assert _term_counts(settings) == _term_counts(reference)
+    assert term_counts(settings.database_dsn) == term_counts(reference.database_dsn)
     with psycopg.connect(settings.database_dsn) as conn:
         state = conn.execute(
             "SELECT value FROM resolver_state WHERE name = %s", (BLOCKING_STATE,)

@@ -29,6 +29,7 @@ from earlylink.relink import Relinker, RelinkReport
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
 from schemas.models import Event, PersonRecord
+from sink.linked import term_counts
 from stream_processors.messages import RawMessage
 from stream_processors.resolve.model import load_model
 from stream_processors.resolve_agent import Resolver
@@ -118,10 +119,9 @@ def _name_weights(settings: Settings) -> set[float]:
 
 def _term_counts(settings: Settings) -> dict[bytes, int]:
     """The store's count of each counted name token, checked against its holders' rows."""
+    counts = term_counts(settings.database_dsn)
     with psycopg.connect(settings.database_dsn) as conn:
-        kept = conn.execute("SELECT token, holders FROM term_counts").fetchall()
         held = conn.execute("SELECT token, count(*) FROM term_holders GROUP BY token").fetchall()
-    counts = {bytes(t): int(n) for t, n in kept}
     assert counts == {bytes(t): int(n) for t, n in held}  # kept by deltas, none left at zero
     return counts
 

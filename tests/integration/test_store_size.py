@@ -16,7 +16,7 @@ from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
 from stream_processors.messages import RawMessage
 from stream_processors.resolve.model import load_model
-from stream_processors.resolve_agent import Resolver
+from stream_processors.resolve_agent import SIZE_EVERY, Resolver
 from tests.pseudonymised import forwarded
 
 
@@ -45,6 +45,8 @@ def test_a_store_past_twice_the_expected_records_is_reported(
             gauge = REGISTRY.get_sample_value("earlylink_store_records", {"kind": "held"})
             return held, int(row[0]), int(gauge or 0)
 
+    due = [small.size_due() for _ in range(2 * SIZE_EVERY)]  # counted every SIZE_EVERY batches
+    assert [i for i, d in enumerate(due, 1) if d] == [SIZE_EVERY, 2 * SIZE_EVERY]
     with caplog.at_level(logging.WARNING, logger="stream_processors.resolve_agent"):
         held, active, gauge = asyncio.run(run())
     assert held == active == gauge and held > 20
