@@ -178,6 +178,12 @@ NICKNAMES: dict[str, str] = {
     "sasha": "alexander",
     "gonca": "goncalo",
     "abdi": "abdullahi",
+    # spellings of one name, so each takes the short forms of the others (Mo for Muhammad)
+    "muhammad": "mohammed",
+    "muhammed": "mohammed",
+    "mohammad": "mohammed",
+    "mohamed": "mohammed",
+    "mohamad": "mohammed",
 }
 POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
 NOT_LETTERS = re.compile(r"[^a-z' -]+")

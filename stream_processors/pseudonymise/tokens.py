@@ -11,7 +11,9 @@ the resolver can see a given name recorded as a family name and a surname change
 ``given_near`` and ``family_near`` are the names' one-edit variants (the name with one
 character deleted, and the name itself; one shared key): two names one substitution,
 insertion, deletion or adjacent transposition apart share one, so the resolver sees a typo
-as Splink's Damerau-Levenshtein level would, without the names.
+as Splink's Damerau-Levenshtein level would, without the names. ``given_self`` is the
+given name itself under that key: the resolver sees one name among the other's deletions (a
+letter dropped or doubled), which a changed letter (Ava, Eva) is not.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ def _values(clean: CleanPerson) -> Iterator[tuple[str, str]]:
     if given:  # name tokens share one key, so a name in the wrong field still matches
         yield "gname", given
         yield "gcanon", clean.given.canonical_first  # type: ignore[union-attr]
+        yield "given_self", given
         for variant in sorted(one_edit_variants(given)):
             yield "given_near", variant
     if family:
@@ -97,6 +100,7 @@ def _values(clean: CleanPerson) -> Iterator[tuple[str, str]]:
 
 SHARED_KEYS = {"gname": "name", "fname": "name", "fname_alt": "name", "fname_first": "name"}
 SHARED_KEYS |= {"given_near": "name_near", "family_near": "name_near"}  # one edit, either field
+SHARED_KEYS |= {"given_self": "name_near"}  # the name among the variants: which edit it was
 
 
 def person_tokens(

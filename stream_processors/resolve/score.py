@@ -166,8 +166,24 @@ def _twins(a: LinkRecord, b: LinkRecord, name_dice: float) -> bool:
         return False  # one name spelt two ways (Aimee, Amy), not two children
     near_a, near_b = a.multi.get("given_near"), b.multi.get("given_near")
     if near_a and near_b and not near_a.isdisjoint(near_b):
-        # one edit apart: a typo in a longer name (Amarra, Amara), two names if short (Ella,
-        # Emma; twins' names are often chosen that close)
-        return min(len(near_a), len(near_b)) <= SHORT_NAME_VARIANTS
+        return not _one_name_typed_wrong(a, b, near_a, near_b)
     x, y = a.encodings.get("given"), b.encodings.get("given")
     return x is None or y is None or dice(x, y) < name_dice
+
+
+def _one_name_typed_wrong(
+    a: LinkRecord, b: LinkRecord, near_a: frozenset[bytes], near_b: frozenset[bytes]
+) -> bool:
+    """Whether two given names one edit apart read as one name with a typo.
+
+    A letter dropped or doubled (one name among the other's deletions: Harry, Hrry), two
+    letters transposed (two deletions in common: Ananya, Aannya) or any edit in a longer name
+    (Amarra, Amara) is a typo. One letter changed in a short name reads as two names (Ava,
+    Eva: twins' names are often chosen that close). Twins named a letter dropped apart (Ana,
+    Anna) are then told apart only by another field: a different NHS number, the scores.
+    """
+    if a.get("given_self") in near_b or b.get("given_self") in near_a:
+        return True
+    if len(near_a & near_b) > 1:
+        return True
+    return min(len(near_a), len(near_b)) > SHORT_NAME_VARIANTS

@@ -150,6 +150,12 @@ def test_postcode_and_address_together_say_more_than_the_postcode(link: Make) ->
         ("Amara", "Amarra", False),  # a typo in a longer name
         ("Christopher", "Christohper", False),  # a transposition
         ("Elizabeth", "Liz", False),  # a short form
+        ("Muhammad", "Mo", False),  # a short form of another spelling of the name
+        ("Harry", "Hrry", False),  # a letter dropped from a short name: a typo
+        ("Freya", "Freeya", False),  # a letter doubled in a short name: a typo
+        ("Ananya", "Aannya", False),  # two letters transposed: a typo, however short
+        ("Ava", "Eva", True),  # short names one letter changed: two names
+        ("Lily", "Lila", True),
     ],
 )
 def test_the_twins_rule_both_ways(link: Make, first: str, second: str, twins: bool) -> None:
