@@ -114,13 +114,20 @@ def borough(families: int, seed: int = 7) -> Offline:
 
 
 def twins_and_renamed(data: Offline, predicted: dict[str, str]) -> str:
-    """ "twins merged / twin pairs, renamed babies linked whole / renamed babies" (borough)."""
+    """ "twins merged / twin pairs, renamed babies linked whole / renamed babies" (borough),
+    among the persons with records in the data: a baby whose every record was withdrawn,
+    opted out or retracted has nothing to link (counted apart)."""
     persons: dict[str, set[str]] = defaultdict(set)
     for key, person in data.truth.items():
         persons[person].add(predicted[key])
-    merged = sum(1 for a, b in data.twins if persons[a] & persons[b])
-    whole = sum(1 for p in data.renamed if len(persons[p]) == 1)
-    return f"{merged}/{len(data.twins)} twins merged, {whole}/{len(data.renamed)} renamed whole"
+    twins = [(a, b) for a, b in data.twins if persons.get(a) and persons.get(b)]
+    merged = sum(1 for a, b in twins if persons[a] & persons[b])
+    renamed = [p for p in data.renamed if persons.get(p)]
+    whole = sum(1 for p in renamed if len(persons[p]) == 1)
+    gone = len(data.renamed) - len(renamed)
+    return f"{merged}/{len(twins)} twins merged, {whole}/{len(renamed)} renamed whole" + (
+        f" ({gone} with no record linked)" if gone else ""
+    )
 
 
 def link(
