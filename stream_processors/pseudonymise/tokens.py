@@ -11,9 +11,11 @@ the resolver can see a given name recorded as a family name and a surname change
 ``given_near`` and ``family_near`` are the names' one-edit variants (the name with one
 character deleted, and the name itself; one shared key): two names one substitution,
 insertion, deletion or adjacent transposition apart share one, so the resolver sees a typo
-as Splink's Damerau-Levenshtein level would, without the names. ``given_self`` is the
-given name itself under that key: the resolver sees one name among the other's deletions (a
-letter dropped or doubled), which a changed letter (Ava, Eva) is not.
+as Splink's Damerau-Levenshtein level would, without the names. ``given_self`` and
+``family_self`` are the names themselves under that key: the resolver sees one name among the
+other's deletions (a letter dropped or doubled), which a changed letter (Ava, Eva) is not.
+``fcanon`` is the family field's first part with a short form expanded, under ``gcanon``'s
+key: a given name written in the family field (family name first) still meets its short form.
 """
 
 from __future__ import annotations
@@ -89,6 +91,8 @@ def _values(clean: CleanPerson) -> Iterator[tuple[str, str]]:
     if family:
         yield "fname", family
         yield "fname_first", clean.family.first  # type: ignore[union-attr]
+        yield "fcanon", clean.family.canonical_first  # type: ignore[union-attr]
+        yield "family_self", family
         for variant in sorted(one_edit_variants(family)):
             yield "family_near", variant
     if clean.dob:  # one-edit variants of the date's digits: a typed-wrong digit is seen
@@ -100,7 +104,8 @@ def _values(clean: CleanPerson) -> Iterator[tuple[str, str]]:
 
 SHARED_KEYS = {"gname": "name", "fname": "name", "fname_alt": "name", "fname_first": "name"}
 SHARED_KEYS |= {"given_near": "name_near", "family_near": "name_near"}  # one edit, either field
-SHARED_KEYS |= {"given_self": "name_near"}  # the name among the variants: which edit it was
+SHARED_KEYS |= {"given_self": "name_near", "family_self": "name_near"}  # which edit it was
+SHARED_KEYS |= {"fcanon": "gcanon"}  # a short form recorded in the family field (family first)
 
 
 def person_tokens(

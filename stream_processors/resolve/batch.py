@@ -9,9 +9,10 @@ from typing import Any
 
 from sink.rows import ScoredEdge
 from stream_processors.resolve.cluster import Assignment, Edge, assign_ids, cluster
+from stream_processors.resolve.constraints import cannot_link
 from stream_processors.resolve.model import TWIN_NAME_DICE, Model, Terms
 from stream_processors.resolve.records import LinkRecord
-from stream_processors.resolve.score import cannot_link, score_pair
+from stream_processors.resolve.score import score_pair
 
 
 @dataclass

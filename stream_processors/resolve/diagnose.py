@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 from stream_processors.resolve import terms
 from stream_processors.resolve.blocking import keys_of
+from stream_processors.resolve.constraints import cannot_link
 from stream_processors.resolve.model import Model
 from stream_processors.resolve.records import LinkRecord
-from stream_processors.resolve.score import Score, cannot_link, score_pair
+from stream_processors.resolve.score import Score, score_pair
 
 
 @dataclass(frozen=True)

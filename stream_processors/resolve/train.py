@@ -25,9 +25,9 @@ from dataclasses import dataclass, replace
 
 from stream_processors.resolve.blocking import BlockingRule, candidate_pairs
 from stream_processors.resolve.comparisons import NULL, Comparison
+from stream_processors.resolve.constraints import cannot_link
 from stream_processors.resolve.model import Model
 from stream_processors.resolve.records import LinkRecord
-from stream_processors.resolve.score import cannot_link
 
 SMOOTH = 1e-6
 PRIOR_PAIRS = 20.0  # the starting m's weight in EM, in matching pairs

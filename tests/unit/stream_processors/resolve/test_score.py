@@ -8,9 +8,10 @@ from collections.abc import Callable
 import pytest
 
 from schemas.models import Role, Sex
+from stream_processors.resolve.constraints import cannot_link
 from stream_processors.resolve.model import load_model
 from stream_processors.resolve.records import LinkRecord
-from stream_processors.resolve.score import cannot_link, score_pair
+from stream_processors.resolve.score import score_pair
 
 MODEL = load_model()
 Make = Callable[..., LinkRecord]
@@ -161,3 +162,25 @@ def test_postcode_and_address_together_say_more_than_the_postcode(link: Make) ->
 def test_the_twins_rule_both_ways(link: Make, first: str, second: str, twins: bool) -> None:
     a, b = link(given_names=first), link(given_names=second)
     assert (cannot_link(a, b) == "twins") is twins
+
+
+def test_twins_recorded_family_name_first_are_kept_apart(link: Make) -> None:
+    # twins Precious and Oluwaseun Olawale; one source writes the family name first
+    precious = link(given_names="Precious", family_name="Olawale")
+    precious_first = link(given_names="Olawale", family_name="Precious")
+    oluwaseun_first = link(given_names="Olawale", family_name="Oluwaseun")
+    assert cannot_link(precious, oluwaseun_first) == "twins"
+    assert cannot_link(oluwaseun_first, precious) == "twins"
+    assert cannot_link(precious_first, oluwaseun_first) is None  # a shared given name: no rule
+    assert cannot_link(precious, precious_first) is None  # one child, names swapped
+    assert cannot_link(precious, link(given_names="Olawale", family_name="Precous")) is None
+
+
+def test_one_child_recorded_family_name_first_with_a_typo_or_short_form_is_not_twins(
+    link: Make,
+) -> None:
+    emeka = link(given_names="Emeka", family_name="Adeyemi")
+    assert cannot_link(emeka, link(given_names="Adeyemi", family_name="Emea")) is None
+    oluwaseun = link(given_names="Oluwaseun Abena", family_name="Oduya")
+    assert cannot_link(oluwaseun, link(given_names="Oduya", family_name="Seun")) is None
+    assert cannot_link(emeka, link(given_names="Adeyemi", family_name="Chidi")) == "twins"

@@ -10,9 +10,10 @@ from typing import Any
 
 from stream_processors.resolve.batch import recluster
 from stream_processors.resolve.blocking import keys_of
+from stream_processors.resolve.constraints import cannot_link
 from stream_processors.resolve.model import load_model
 from stream_processors.resolve.records import LinkRecord
-from stream_processors.resolve.score import cannot_link, score_pair
+from stream_processors.resolve.score import score_pair
 
 MODEL = load_model()
 Make = Callable[..., LinkRecord]
