@@ -31,7 +31,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ from pydantic import SecretStr
 
 from bench.common import SECRET, Row, scratch, start_processor, stop
 from core.settings import PseudonymisationSettings, Settings
-from earlylink.evaluation import EXCLUDED, evaluate
+from earlylink.evaluation import EXCLUDED, Evaluation, evaluate
 from earlylink.processors import remaining
 from earlylink.relink import Relinker
 from earlylink.training import train_on_graph
@@ -72,6 +72,8 @@ class Linked:
     blocking_recall: float
     candidates_per_record: float
     seconds: float
+    twins_merged: tuple[int, int] = (0, 0)  # twin pairs in one person / twin pairs
+    renamed_linked: tuple[int, int] = (0, 0)  # renamed babies' record pairs linked / pairs
 
 
 def true_pairs(person_of_record: dict[str, str]) -> Pairs:
@@ -236,7 +238,7 @@ def earlylink_streamed(
     system = "earlylink, trained" if model else "earlylink, shipped model"
     if expected is not None:
         system += ", prior 1/records"
-    return _linked(system, result.quality, result.truth, blocked, seconds), relinked
+    return _linked(system, result, blocked, seconds), relinked
 
 
 def _relinked(
@@ -269,7 +271,7 @@ def _relinked(
         stop(resolver)
     result = evaluate(keyed, truth_path)
     blocked = blocked_pairs(settings.database_dsn, settings.processor.block_cap)
-    return _linked("earlylink, trained, relinked", result.quality, result.truth, blocked, seconds)
+    return _linked("earlylink, trained, relinked", result, blocked, seconds)
 
 
 def _running_model(settings: Settings) -> str | None:
@@ -280,10 +282,19 @@ def _running_model(settings: Settings) -> str | None:
     return asyncio.run(read())
 
 
-def _linked(
+def _linked(system: str, result: Evaluation, candidates: Pairs, seconds: float) -> Linked:
+    """The row of one system: its quality, its candidate pairs against the true pairs, and
+    (the borough) its twin pairs merged and renamed babies linked."""
+    return replace(
+        _quality_row(system, result.quality, result.truth, candidates, seconds),
+        twins_merged=result.twins_merged,
+        renamed_linked=result.renamed_babies_linked,
+    )
+
+
+def _quality_row(
     system: str, quality: Quality, truth: dict[str, str], candidates: Pairs, seconds: float
 ) -> Linked:
-    """The row of one system: its quality, and its candidate pairs against the true pairs."""
     wanted = true_pairs(truth)
     return Linked(
         system,
@@ -361,10 +372,14 @@ def splink_run(data: DataSet) -> Linked:
     }
     seconds = time.monotonic() - started
     quality = pairwise(truth, {k: str(v) for k, v in predicted.items()})
-    return _linked("Splink", quality, truth, compared, seconds)
+    return _quality_row("Splink", quality, truth, compared, seconds)
 
 
 # ------------------------------------------------------------------------- the table
+
+
+def _share(pair: tuple[int, int]) -> str:
+    return f"{pair[0]:,} of {pair[1]:,} ({pair[0] / max(pair[1], 1):.2%})"
 
 
 def main() -> list[Row]:
@@ -398,6 +413,14 @@ def main() -> list[Row]:
                 f" | {result.candidates_per_record:.1f} | {result.seconds:.1f} | {delta} |",
                 flush=True,
             )
+        for result in rows:
+            if result.twins_merged[1] or result.renamed_linked[1]:
+                print(
+                    f"\n{data.name}, {result.system}: twin pairs merged"
+                    f" {result.twins_merged[0]} of {result.twins_merged[1]}; renamed babies'"
+                    f" record pairs linked {_share(result.renamed_linked)}",
+                    flush=True,
+                )
         summary.append(
             (
                 f"linkage F1 on {data.name}, earlylink (Splink)",
