@@ -12,7 +12,7 @@ from stream_processors.resolve.cluster import Assignment, Edge, assign_ids, clus
 from stream_processors.resolve.constraints import cannot_link
 from stream_processors.resolve.model import TWIN_NAME_DICE, Model, Terms
 from stream_processors.resolve.records import LinkRecord
-from stream_processors.resolve.score import score_pair
+from stream_processors.resolve.score import score_reaching
 
 
 @dataclass
@@ -81,8 +81,8 @@ def score_changed(
         seen.add((a, b))
         if pool[a].is_child != pool[b].is_child:
             continue  # a child and an adult are never one person: no need to score them
-        score = score_pair(pool[a], pool[b], model, live)
-        if score.weight >= model.link_threshold:
+        score = score_reaching(pool[a], pool[b], model, model.link_threshold, live)
+        if score is not None and score.weight >= model.link_threshold:
             edges.append(ScoredEdge(a, b, score.weight, score.as_json(model.version)))
     return edges
 

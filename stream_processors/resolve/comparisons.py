@@ -32,13 +32,11 @@ def swapped_names(a: LinkRecord, b: LinkRecord) -> bool:
     """Given and family names recorded in each other's fields (one name may have more parts)."""
 
     def one_way(x: LinkRecord, y: LinkRecord) -> bool:
-        g, f = x.get("gname"), x.get("fname")
-        return (
-            g is not None
-            and f is not None
-            and f == y.get("gname")
-            and g in (y.get("fname"), y.get("fname_first"))
-        )
+        f = x.tokens.get("fname")  # the token dicts directly: this runs for most pairs, twice
+        if f is None or f != y.tokens.get("gname"):
+            return False
+        g = x.tokens.get("gname")
+        return g is not None and g in (y.tokens.get("fname"), y.tokens.get("fname_first"))
 
     return one_way(a, b) or one_way(b, a)
 
@@ -70,9 +68,24 @@ def similar(kind: str, at_least: float) -> Predicate:
         if x is None:
             return False
         y = b.encodings.get(kind)
-        return y is not None and dice(x, y) >= at_least
+        return y is not None and _dice_of(kind, a, b, x, y) >= at_least
 
     return check
+
+
+# kind -> (a, b, their Dice): a comparison asks one pair's Dice at several thresholds in a row
+# (the address up to three times), so the last pair's is kept (by identity: the records are
+# held here, so no other pair can take their place unnoticed)
+_LAST_DICE: dict[str, tuple[LinkRecord, LinkRecord, float]] = {}
+
+
+def _dice_of(kind: str, a: LinkRecord, b: LinkRecord, x: bytes, y: bytes) -> float:
+    last = _LAST_DICE.get(kind)
+    if last is not None and last[0] is a and last[1] is b:
+        return last[2]
+    value = dice(x, y)
+    _LAST_DICE[kind] = (a, b, value)
+    return value
 
 
 def _common_id_kinds(a: LinkRecord, b: LinkRecord) -> list[str]:
@@ -112,8 +125,9 @@ def crossed_names(a: LinkRecord, b: LinkRecord) -> bool:
     ``CROSSED_DICE``): a swap with a typo in one of the names."""
 
     def one_way(x: LinkRecord, y: LinkRecord) -> bool:
-        g_to_f = x.get("gname") is not None and x.get("gname") == y.get("fname")
-        f_to_g = x.get("fname") is not None and x.get("fname") == y.get("gname")
+        g, f = x.tokens.get("gname"), x.tokens.get("fname")
+        g_to_f = g is not None and g == y.tokens.get("fname")
+        f_to_g = f is not None and f == y.tokens.get("gname")
         if g_to_f == f_to_g:
             return False  # neither (not a swap) or both (``swapped_names`` says so)
         first, second = ("family", "given") if g_to_f else ("given", "family")
@@ -157,8 +171,10 @@ class Comparison:
     spec: dict[str, Any] = field(default_factory=dict)  # as in the file, without the levels
 
     def level(self, a: LinkRecord, b: LinkRecord) -> str:
-        if not self.present(a, b):
-            return NULL
+        return self.applying(a, b) if self.present(a, b) else NULL
+
+    def applying(self, a: LinkRecord, b: LinkRecord) -> str:
+        """The first level that applies, for a pair with the data on both sides."""
         for level in self.levels:
             if level.applies(a, b):
                 return level.name
@@ -175,6 +191,10 @@ class Comparison:
 
 def both(*kinds: str, encodings: tuple[str, ...] = ()) -> Predicate:
     """Both records have at least one of ``kinds`` (tokens) or ``encodings``."""
+
+    if len(kinds) == 1 and not encodings:  # asked of every comparison of every pair
+        (kind,) = kinds
+        return lambda a, b: kind in a.tokens and kind in b.tokens
 
     def has(r: LinkRecord) -> bool:
         tokens, encoded = r.tokens, r.encodings

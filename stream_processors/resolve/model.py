@@ -169,6 +169,20 @@ class Model:
         freq = self.frequency(kind, token)
         return plain if freq is None else self.tf_weight(comparison, level, freq)
 
+    @cached_property
+    def most(self) -> dict[str, float]:
+        """Comparison -> the most weight any of its levels can add (a level adjusting by term
+        frequency: at the floor frequency, ``tf_min_u``, the rarest a token can count as):
+        how far a pair's weight can still rise before that comparison is looked at. (The
+        agreeing token's own weight is a closer bound, but costs more to look up per pair
+        than it saves.)"""
+        out: dict[str, float] = {}
+        for (comparison, level), (plain, kind) in self._weights.items():
+            if kind is not None:
+                plain = max(plain, self.tf_weight(comparison, level, self.tf_min_u))
+            out[comparison] = max(out.get(comparison, 0.0), plain)
+        return out
+
     def tf_weight(self, comparison: str, level: str, frequency: float) -> float:
         """The weight of a level that adjusts by term frequency, for a token that frequent."""
         return math.log2(self._m[comparison, level] / frequency)

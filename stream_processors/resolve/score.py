@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from sink.rows import ScoredEdge
 from stream_processors.resolve import terms
-from stream_processors.resolve.comparisons import NULL
 from stream_processors.resolve.model import Model, Terms
 from stream_processors.resolve.records import LinkRecord
 
@@ -46,17 +45,36 @@ def score_pair(a: LinkRecord, b: LinkRecord, model: Model, live: Terms | None = 
     """Match weight of a pair: prior plus each comparison's level weight (symmetric: a level
     with term frequencies applies when both hold the token, so either side's is the same;
     ``live``: the store's counts, for a model without a table of its own)."""
+    score = score_reaching(a, b, model, -math.inf, live)
+    assert score is not None  # nothing is under -inf
+    return score
+
+
+def score_reaching(
+    a: LinkRecord, b: LinkRecord, model: Model, at_least: float, live: Terms | None = None
+) -> Score | None:
+    """``score_pair``, or None as soon as the pair cannot reach ``at_least``: when the weight
+    so far and the most each comparison still to look at can add (``Model.most``) fall short.
+    Most candidate pairs are not linked, and their last comparisons need not be worked out.
+    A pair that gets a score gets the same as from ``score_pair`` (summed in the same order)."""
+    present = [c for c in model.comparisons if c.present(a, b)]  # the others weigh 0
+    most = model.most
     total = model.prior_weight
+    reach = total + sum(most[c.name] for c in present)
     levels = []
-    for comparison in model.comparisons:
-        level = comparison.level(a, b)
-        if level == NULL:
-            continue  # weight 0
+    for comparison in present:
+        level = comparison.applying(a, b)
         kind = comparison.tf_kind(level)
         weight = model.weight(comparison.name, level, a.tokens.get(kind) if kind else None, live)
         total += weight
+        reach += weight - most[comparison.name]
+        if reach < at_least - _ROUNDING:
+            return None
         levels.append((comparison.name, level, weight))
     return Score(total, tuple(levels))
+
+
+_ROUNDING = 1e-9  # ``reach`` sums in another order than ``total``: never cut a pair at the line
 
 
 def reweighed(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 
 import pytest
@@ -184,3 +185,38 @@ def test_one_child_recorded_family_name_first_with_a_typo_or_short_form_is_not_t
     oluwaseun = link(given_names="Oluwaseun Abena", family_name="Oduya")
     assert cannot_link(oluwaseun, link(given_names="Oduya", family_name="Seun")) is None
     assert cannot_link(emeka, link(given_names="Adeyemi", family_name="Chidi")) == "twins"
+
+
+def test_scoring_stops_early_only_for_pairs_that_cannot_reach_the_line(link: Make) -> None:
+    """``score_reaching`` gives up on a pair as soon as the comparisons left cannot lift it to
+    the line: it must never give up on a pair ``score_pair`` puts at or over it, and a pair
+    it does score scores the same, at every line (term frequencies from the records, a rare
+    name weighing most)."""
+    from stream_processors.resolve.score import score_reaching
+
+    variants: list[dict[str, object]] = [
+        {},
+        {"given_names": "Amrara"},
+        {"given_names": "Okafor", "family_name": "Amara"},
+        {"date_of_birth": dt.date(2023, 5, 4)},
+        {"date_of_birth": dt.date(2021, 1, 1), "postcode": "N1 9GU"},
+        {"given_names": "Zed", "family_name": "Quist", "postcode": "SE11 5QZ"},
+        {"sex": Sex.MALE, "given_names": "Tobi"},
+        {"postcode": None, "nhs_number": "9434765919"},
+        {"nhs_number": "9434765919"},
+        {"role": Role.PARENT, "given_names": "Ngozi", "date_of_birth": dt.date(1990, 2, 3)},
+    ]
+    records = [link(**v) for v in variants]
+    live = MODEL.counted_terms(records)
+    gave_up = 0
+    for line in (-math.inf, MODEL.link_threshold, 0.0, 12.0, 40.0):
+        for a in records:
+            for b in records:
+                whole = score_pair(a, b, MODEL, live)
+                early = score_reaching(a, b, MODEL, line, live)
+                if early is None:
+                    gave_up += 1
+                    assert whole.weight < line, (line, whole)
+                else:
+                    assert early == whole
+    assert gave_up > 0  # the early stop was exercised
