@@ -107,7 +107,7 @@ class Model:
         return max(held if held is not None else 1 / total, self.tf_min_u)
 
     @cached_property
-    def _weights(self) -> dict[tuple[str, str], tuple[float, str | None]]:
+    def level_weights(self) -> dict[tuple[str, str], tuple[float, str | None]]:
         """(comparison, level) -> (log2(m / u), the kind it adjusts by): asked per scored pair."""
         out: dict[tuple[str, str], tuple[float, str | None]] = {}
         for comparison, levels in self.probabilities.items():
@@ -151,7 +151,7 @@ class Model:
 
     def tf_kind(self, comparison: str, level: str) -> str | None:
         """The token kind a level adjusts by (None: it does not)."""
-        held = self._weights.get((comparison, level))
+        held = self.level_weights.get((comparison, level))
         return held[1] if held else None
 
     def weight(
@@ -161,7 +161,7 @@ class Model:
         table, or else from ``live`` (the store's counts: ``terms.TermCounts``)."""
         if level == "null":
             return 0.0
-        plain, kind = self._weights[(comparison, level)]
+        plain, kind = self.level_weights[(comparison, level)]
         if kind is None or token is None:
             return plain
         if self.counts_terms:
@@ -177,7 +177,7 @@ class Model:
         agreeing token's own weight is a closer bound, but costs more to look up per pair
         than it saves.)"""
         out: dict[str, float] = {}
-        for (comparison, level), (plain, kind) in self._weights.items():
+        for (comparison, level), (plain, kind) in self.level_weights.items():
             if kind is not None:
                 plain = max(plain, self.tf_weight(comparison, level, self.tf_min_u))
             out[comparison] = max(out.get(comparison, 0.0), plain)

@@ -58,19 +58,20 @@ def score_reaching(
     Most candidate pairs are not linked, and their last comparisons need not be worked out.
     A pair that gets a score gets the same as from ``score_pair`` (summed in the same order)."""
     present = [c for c in model.comparisons if c.present(a, b)]  # the others weigh 0
-    most = model.most
+    most, weights = model.most, model.level_weights
     total = model.prior_weight
     reach = total + sum(most[c.name] for c in present)
     levels = []
     for comparison in present:
+        name = comparison.name
         level = comparison.applying(a, b)
-        kind = comparison.tf_kind(level)
-        weight = model.weight(comparison.name, level, a.tokens.get(kind) if kind else None, live)
+        plain, kind = weights[name, level]
+        weight = plain if kind is None else model.weight(name, level, a.tokens.get(kind), live)
         total += weight
-        reach += weight - most[comparison.name]
+        reach += weight - most[name]
         if reach < at_least - _ROUNDING:
             return None
-        levels.append((comparison.name, level, weight))
+        levels.append((name, level, weight))
     return Score(total, tuple(levels))
 
 
