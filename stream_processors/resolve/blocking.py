@@ -113,6 +113,9 @@ class BlockingRule:
 
     @staticmethod
     def _part(record: LinkRecord, kinds: tuple[str | None, ...]) -> list[bytes]:
+        if len(kinds) == 1 and kinds[0] is not None and kinds[0] not in record.multi:
+            token = record.tokens.get(kinds[0])  # one single-valued kind: most parts
+            return [] if token is None else [token]
         found = {record.tokens[k] for k in kinds if k and k in record.tokens}
         found |= {v for k in kinds if k for v in record.multi.get(k, ())}
         if not found and None in kinds:
