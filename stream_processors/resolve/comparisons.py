@@ -122,11 +122,12 @@ CROSSED_DICE = 0.6  # the misspelt name of a crossed pair is at least this like 
 def crossed_names(a: LinkRecord, b: LinkRecord) -> bool:
     """A given name recorded as the other's family name and the family name as its given name,
     one of the two exactly and the other nearly (Dice on the shared-key encodings at least
-    ``CROSSED_DICE``): a swap with a typo in one of the names."""
+    ``CROSSED_DICE``): a swap with a typo in one of the names. As in ``swapped_names``, the
+    given name may be the first part of a family field with more parts."""
 
     def one_way(x: LinkRecord, y: LinkRecord) -> bool:
         g, f = x.tokens.get("gname"), x.tokens.get("fname")
-        g_to_f = g is not None and g == y.tokens.get("fname")
+        g_to_f = g is not None and g in (y.tokens.get("fname"), y.tokens.get("fname_first"))
         f_to_g = f is not None and f == y.tokens.get("gname")
         if g_to_f == f_to_g:
             return False  # neither (not a swap) or both (``swapped_names`` says so)

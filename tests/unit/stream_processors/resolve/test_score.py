@@ -220,3 +220,16 @@ def test_scoring_stops_early_only_for_pairs_that_cannot_reach_the_line(link: Mak
                 else:
                     assert early == whole
     assert gave_up > 0  # the early stop was exercised
+
+
+def test_names_crossed_with_a_typo_when_the_family_field_holds_both_given_names(
+    link: Make,
+) -> None:
+    """A source writing the family name first puts "Kwabena Kwame" in the family field and
+    "Mensah", misspelt, in the given name field: the given name is the first part of the
+    other's family field, so the names are crossed (one exact, one near), as a plain swap is."""
+    a = link(given_names="Kwabena Kwame", family_name="Mensah", sex=Sex.MALE)
+    b = link(given_names="Mensak", family_name="Kwabena Kwame", sex=Sex.MALE)
+    assert _levels(a, b)["given"] == "crossed_with_family"
+    assert _levels(b, a)["family"] == "crossed_with_given"
+    assert linked(a, b)
