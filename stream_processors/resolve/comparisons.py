@@ -68,24 +68,9 @@ def similar(kind: str, at_least: float) -> Predicate:
         if x is None:
             return False
         y = b.encodings.get(kind)
-        return y is not None and _dice_of(kind, a, b, x, y) >= at_least
+        return y is not None and dice(x, y) >= at_least
 
     return check
-
-
-# kind -> (a, b, their Dice): a comparison asks one pair's Dice at several thresholds in a row
-# (the address up to three times), so the last pair's is kept (by identity: the records are
-# held here, so no other pair can take their place unnoticed)
-_LAST_DICE: dict[str, tuple[LinkRecord, LinkRecord, float]] = {}
-
-
-def _dice_of(kind: str, a: LinkRecord, b: LinkRecord, x: bytes, y: bytes) -> float:
-    last = _LAST_DICE.get(kind)
-    if last is not None and last[0] is a and last[1] is b:
-        return last[2]
-    value = dice(x, y)
-    _LAST_DICE[kind] = (a, b, value)
-    return value
 
 
 def _common_id_kinds(a: LinkRecord, b: LinkRecord) -> list[str]:

@@ -12,7 +12,7 @@ from schemas.models import Role, Sex
 from stream_processors.resolve.constraints import cannot_link
 from stream_processors.resolve.model import load_model
 from stream_processors.resolve.records import LinkRecord
-from stream_processors.resolve.score import score_pair
+from stream_processors.resolve.score import score_pair, score_reaching
 
 MODEL = load_model()
 Make = Callable[..., LinkRecord]
@@ -192,8 +192,6 @@ def test_scoring_stops_early_only_for_pairs_that_cannot_reach_the_line(link: Mak
     the line: it must never give up on a pair ``score_pair`` puts at or over it, and a pair
     it does score scores the same, at every line (term frequencies from the records, a rare
     name weighing most)."""
-    from stream_processors.resolve.score import score_reaching
-
     variants: list[dict[str, object]] = [
         {},
         {"given_names": "Amrara"},
