@@ -39,7 +39,14 @@ from stream_processors.outbox import publish_pending
 from stream_processors.output import BatchProducer
 from stream_processors.pseudonymise.checks import source_problem
 from stream_processors.resolve import terms
-from stream_processors.resolve.batch import Incoming, recluster, score_changed, sort_batch
+from stream_processors.resolve.batch import (
+    Incoming,
+    Prepared,
+    prepare,
+    recluster,
+    score_changed,
+    sort_batch,
+)
 from stream_processors.resolve.blocking import crossed_cap, keys_of, pairs_in_blocks
 from stream_processors.resolve.cache import RecordCache
 from stream_processors.resolve.cluster import Assignment
@@ -194,6 +201,7 @@ class Resolver:
         incoming = sort_batch(decoded)
         incoming.undecodable = undecodable
         incoming.positions = {k: where[id(r)] for k, r in incoming.persons.items()}
+        incoming.prepared = prepare(incoming, self.versions.working, self.model.blocking)
         return incoming
 
     async def load(self, conn: graph.Conn, keys: Iterable[str]) -> dict[str, LinkRecord]:
@@ -264,10 +272,10 @@ class Resolver:
         await graph.upsert_records(conn, plan.records)
         await graph.mark_records(conn, plan.withdrawals, "SUPPRESSED", "WITHDRAWN")
         await graph.mark_records(conn, plan.retractions, "RETRACTED", "RETRACTED")
-        linked = plan.linked()
+        linked = plan.linked(incoming.prepared)
         for key, record in linked.items():
             self._cache.put(key, plan.active[key]["record_version"], record)
-        redo = await self._index_and_score(conn, plan.changed, linked)
+        redo = await self._index_and_score(conn, plan.changed, linked, incoming.prepared)
         assignment = await self._recluster(conn, sorted(set(plan.changed) | set(redo)))
         activity = plan_activity(incoming, plan, set(stored))
         await graph.write_relations(conn, activity.relations_of, activity.relations)
@@ -315,15 +323,20 @@ class Resolver:
         return keys
 
     async def _index_and_score(
-        self, conn: graph.Conn, changed: list[str], linked: dict[str, LinkRecord]
+        self,
+        conn: graph.Conn,
+        changed: list[str],
+        linked: dict[str, LinkRecord],
+        prepared: Prepared | None = None,
     ) -> list[str]:
         """Index and score the changed records, and redo the records of any blocking key that
         crossed the cap (``blocking.crossed_cap``); when the model weighs names by the store's
         counts, also those of a name token whose count went down a bucket, and score again
         the links between holders of one that went up (``terms.Moved``). Returns the keys of
-        the other records whose links were scored again."""
+        the other records whose links were scored again. ``prepared``: blocking keys worked
+        out before the lock, where they are of the records linked now."""
         cap = self.settings.processor.block_cap
-        keys = {k: keys_of(r, self.model.blocking) for k, r in linked.items()}
+        keys = {k: self._keys(k, r, prepared) for k, r in linked.items()}
         found, moved = await self._index(conn, changed, keys, cap)
         counted = await self._count_terms(conn, changed, linked)
         moved_terms = counted.moved  # none when the model keeps no counts (it counts no kinds)
@@ -348,6 +361,11 @@ class Resolver:
         await graph.replace_edges(conn, changed + redo, edges, self.model.version)
         reweighed = await self._reweigh_links(conn, moved_terms.up, counted, set(scored))
         return sorted(set(redo) | set(reweighed))
+
+    def _keys(self, key: str, record: LinkRecord, prepared: Prepared | None) -> tuple[bytes, ...]:
+        if prepared is not None and prepared.record(key, self.versions.working) is record:
+            return prepared.keys[key]
+        return keys_of(record, self.model.blocking)
 
     async def _reweigh_links(
         self, conn: graph.Conn, tokens: list[bytes], counted: terms.Recount, done: set[str]

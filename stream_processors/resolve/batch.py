@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sink.rows import ScoredEdge
+from stream_processors.resolve.blocking import BlockingRule, keys_of
 from stream_processors.resolve.cluster import Assignment, Edge, assign_ids, cluster
 from stream_processors.resolve.constraints import cannot_link
 from stream_processors.resolve.model import TWIN_NAME_DICE, Model, Terms
-from stream_processors.resolve.records import LinkRecord
+from stream_processors.resolve.records import LinkRecord, from_pseudo
 from stream_processors.resolve.score import score_reaching
 
 
@@ -29,6 +30,33 @@ class Incoming:
     # messages that are not pseudonymised events: (position, reason), for the quarantine
     undecodable: list[tuple[tuple[str, int, int], str]] = field(default_factory=list)
     positions: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # key -> message
+    prepared: Prepared | None = None  # worked out before the graph lock (``prepare``)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The batch's permitted person records as linkage reads them under ``key_version``, and
+    their blocking keys: pure work done as the batch is decoded, while the batch before it
+    lands, so that it is not on the serial path of the graph lock. A batch whose records turn
+    out to link under another key version (a rotation switched it meanwhile) ignores it."""
+
+    key_version: int
+    records: dict[str, LinkRecord]
+    keys: dict[str, tuple[bytes, ...]]
+
+    def record(self, key: str, version: int) -> LinkRecord | None:
+        return self.records.get(key) if version == self.key_version else None
+
+
+def prepare(incoming: Incoming, key_version: int, rules: Sequence[BlockingRule]) -> Prepared:
+    """``Prepared`` for the newest version of each person record in ``incoming`` that may
+    link (consent permitted; the plan may still find it stale or ended, then it goes unused)."""
+    records = {
+        k: from_pseudo(r, key_version)
+        for k, r in incoming.persons.items()
+        if r["consent"] == "PERMITTED"
+    }
+    return Prepared(key_version, records, {k: keys_of(r, rules) for k, r in records.items()})
 
 
 def sort_batch(decoded: Iterable[tuple[str, dict[str, Any], bytes]]) -> Incoming:

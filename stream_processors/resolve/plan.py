@@ -22,7 +22,7 @@ from sink.rows import (
     RelationRow,
     StoredRecord,
 )
-from stream_processors.resolve.batch import Incoming
+from stream_processors.resolve.batch import Incoming, Prepared
 from stream_processors.resolve.records import (
     LinkRecord,
     from_pseudo,
@@ -46,8 +46,14 @@ class BatchPlan:
     audit: list[AuditRow]
     key_version: int = 1  # the records link under this key version's tokens
 
-    def linked(self) -> dict[str, LinkRecord]:
-        return {k: from_pseudo(r, self.key_version) for k, r in self.active.items()}
+    def linked(self, prepared: Prepared | None = None) -> dict[str, LinkRecord]:
+        """The active records as linkage reads them (from ``prepared`` where it has them
+        under this plan's key version)."""
+        found = {}
+        for key, record in self.active.items():
+            ready = prepared.record(key, self.key_version) if prepared else None
+            found[key] = ready if ready is not None else from_pseudo(record, self.key_version)
+        return found
 
 
 def plan_batch(

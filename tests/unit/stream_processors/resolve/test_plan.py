@@ -7,9 +7,11 @@ from typing import Any
 
 from schemas.limits import FINAL_VERSION
 from sink.rows import AuditRow, EndRow, RelationRow, StoredRecord
-from stream_processors.resolve.batch import sort_batch
-from stream_processors.resolve.blocking import pairs_in_blocks
+from stream_processors.resolve.batch import prepare, sort_batch
+from stream_processors.resolve.blocking import keys_of, pairs_in_blocks
+from stream_processors.resolve.model import load_model
 from stream_processors.resolve.plan import plan_activity, plan_batch
+from stream_processors.resolve.records import from_pseudo
 
 AT = datetime(2026, 5, 1, tzinfo=UTC)
 
@@ -151,3 +153,37 @@ def test_pairs_come_only_from_blocks_within_the_cap() -> None:
     members = {b"k1": (2, ["a", "b"]), b"k2": (500, None)}
     assert sorted(pairs_in_blocks(keys, members)) == [("a", "b"), ("b", "a")]
     assert pairs_in_blocks({"c": (b"k3",)}, members) == []
+
+
+def rotating(key: str, consent: str = "PERMITTED") -> dict[str, Any]:
+    """A person record carrying its tokens under key versions 1 and 2 (a rotation)."""
+    tokens = [
+        {"kind": kind, "value": f"{key}-{kind}-v{v}".encode(), "key_version": v}
+        for v in (1, 2)
+        for kind in ("given", "family", "dob")
+    ]
+    return person(key, consent=consent) | {"tokens": tokens}
+
+
+def test_prepared_records_and_keys_are_what_the_plan_would_work_out() -> None:
+    rules = load_model().blocking
+    incoming = batch(("PseudoRecord", rotating("r1")), ("PseudoRecord", rotating("r2")))
+    incoming.persons["r3"] = rotating("r3", consent="OPTED_OUT")
+    prepared = prepare(incoming, 1, rules)
+    assert sorted(prepared.records) == ["r1", "r2"]  # an opted-out record never links
+    for key, record in prepared.records.items():
+        assert record == from_pseudo(incoming.persons[key], 1)
+        assert prepared.keys[key] == keys_of(record, rules) != ()
+    plan = plan_batch(incoming, {}, key_version=1)
+    linked = plan.linked(prepared)
+    assert all(linked[k] is prepared.records[k] for k in ("r1", "r2"))
+
+
+def test_prepared_under_a_key_version_the_batch_no_longer_links_under_goes_unused() -> None:
+    incoming = batch(("PseudoRecord", rotating("r1")))
+    prepared = prepare(incoming, 1, load_model().blocking)
+    plan = plan_batch(incoming, {}, key_version=2)  # a rotation switched before the lock
+    linked = plan.linked(prepared)
+    assert linked["r1"] is not prepared.records["r1"]
+    assert linked["r1"] == from_pseudo(incoming.persons["r1"], 2) != prepared.records["r1"]
+    assert prepared.record("r1", 2) is None
