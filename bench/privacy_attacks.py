@@ -30,6 +30,7 @@ from core.settings import PseudonymisationSettings, Settings
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
 from schemas.models import PersonRecord
+from schemas.tokens import token_entries
 from schemas.wire import decode, encode
 from sink.analytics import smallest_cell
 from sink.graph import active_payloads
@@ -62,7 +63,7 @@ class Seen:
     pseudo: dict[str, Any] = field(repr=False)
 
     def token(self, kind: str) -> bytes | None:
-        return next((t["value"] for t in self.pseudo["tokens"] if t["kind"] == kind), None)
+        return next((v for k, v, _ in token_entries(self.pseudo) if k == kind), None)
 
 
 def pseudonymised(families: int, keyring: Keyring) -> tuple[list[Seen], list[Seen], list[Any]]:
@@ -254,7 +255,7 @@ def stored_secrets(settings: Settings) -> set[bytes]:
     held: set[bytes] = set()
     for payload in active_payloads(settings.database_dsn, 10_000_000):
         record = decode(payload, catalogue()).record
-        held |= {t["value"] for t in record["tokens"]} | {e["bits"] for e in record["encodings"]}
+        held |= {v for _, v, _ in token_entries(record)} | {e["bits"] for e in record["encodings"]}
     return held
 
 

@@ -23,6 +23,7 @@ import faust
 from core.settings import Settings
 from schemas.catalogue import Catalogue, catalogue
 from schemas.registry import codec_for
+from schemas.tokens import uneven_sets
 from schemas.wire import DecodeError, decode, encode
 from sink import graph
 from sink.connection import Durable
@@ -192,7 +193,9 @@ class Resolver:
                 )
                 undecodable.append((position, exc.reason.value))
                 continue
-            if event.event_type in PSEUDO_TYPES:  # stored single-object: no registry to read it
+            if event.event_type == "PseudoRecord" and uneven_sets(event.record):
+                undecodable.append((position, "UNEVEN_TOKEN_SETS"))
+            elif event.event_type in PSEUDO_TYPES:  # stored single-object: no registry to read it
                 payload = self.codec.as_single_object(message.value)
                 decoded.append((event.event_type, event.record, payload))
                 where[id(event.record)] = position

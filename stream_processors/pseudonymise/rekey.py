@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from schemas.tokens import token_entries, with_tokens
 from stream_processors.pseudonymise.bloom import ENCODING_KEYS, Encoder
 from stream_processors.pseudonymise.tokens import SHARED_KEYS
 from stream_processors.resolve.records import key_versions_of
@@ -25,18 +26,13 @@ def carries(record: Record, version: int) -> bool:
 
 def lifted(record: Record, encoder: Encoder, made_under: int, to: int) -> Record:
     """The record with its ``made_under`` tokens and encodings also under ``to``."""
-    keyring = encoder.keyring
-    tokens = [t for t in record["tokens"] if t["key_version"] != to]
+    lift = encoder.keyring.lift
+    held = list(token_entries(record))
+    tokens = [t for t in held if t[2] != to]
     tokens += [
-        {
-            "kind": t["kind"],
-            "value": keyring.lift(
-                SHARED_KEYS.get(t["kind"], t["kind"]), t["value"], made_under, to
-            ),
-            "key_version": to,
-        }
-        for t in record["tokens"]
-        if t["key_version"] == made_under
+        (kind, lift(SHARED_KEYS.get(kind, kind), value, made_under, to), to)
+        for kind, value, version in held
+        if version == made_under
     ]
     old = [{**e, "key_version": e.get("key_version", 1)} for e in record["encodings"]]
     encodings = [e for e in old if e["key_version"] != to]
@@ -49,7 +45,7 @@ def lifted(record: Record, encoder: Encoder, made_under: int, to: int) -> Record
         for e in old
         if e["key_version"] == made_under
     ]
-    return {**record, "tokens": tokens, "encodings": encodings}
+    return {**with_tokens(record, tokens), "encodings": encodings}
 
 
 def lifted_frequencies(

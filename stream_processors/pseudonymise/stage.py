@@ -15,6 +15,7 @@ from typing import Any
 
 from schemas.catalogue import Catalogue
 from schemas.limits import MAX_MESSAGE_BYTES, MAX_OUTPUT_BYTES
+from schemas.tokens import token_sets
 from schemas.wire import Codec, Decoded, DecodeError
 from sink.rows import LedgerEntry, Outcome
 from stream_processors.messages import RawMessage
@@ -201,7 +202,8 @@ class Pseudonymiser:
             "consent": record["consent"],
             "area": clean.postcode.district if clean.postcode else None,
             "key_version": self.versions[0],
-            "tokens": (
+            "tokens": [],  # PseudoRecord v4: the tokens are in token_sets
+            "token_sets": token_sets(
                 person_tokens(clean, self.keyring, self.rules, self.versions) if permitted else []
             ),
             "encodings": self._encodings(clean) if permitted else [],

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 
 import jellyfish
 
+from schemas.tokens import TokenEntry
 from stream_processors import shared_ids
 from stream_processors.pseudonymise.keys import Keyring
 from stream_processors.pseudonymise.rules import DEFAULT_RULES, Rules
@@ -113,9 +114,9 @@ def person_tokens(
     keyring: Keyring,
     rules: Rules = DEFAULT_RULES,
     versions: tuple[int, ...] = (1,),
-) -> list[dict[str, object]]:
-    """Avro ``Token`` records for a cleaned person (deduplicated, stable order), under each
-    of ``versions`` (two while keys rotate: ``earlylink keys rotate``)."""
+) -> list[TokenEntry]:
+    """The tokens of a cleaned person, (kind, token, key version) (deduplicated, stable
+    order), under each of ``versions`` (two while keys rotate: ``earlylink keys rotate``)."""
     seen: set[tuple[str, str]] = set()
     tokens = []
     for kind, value in (*_values(clean), *_shared_values(clean, rules)):
@@ -127,5 +128,5 @@ def person_tokens(
         for version in versions:
             if version != made_under:
                 token, made_under = keyring.lift(key, token, made_under, version), version
-            tokens.append({"kind": kind, "value": token, "key_version": version})
+            tokens.append((kind, token, version))
     return tokens

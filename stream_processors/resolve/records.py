@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from schemas.tokens import token_entries, with_tokens
 from stream_processors import shared_ids as idkinds
 
 
@@ -47,13 +48,13 @@ def from_pseudo(record: dict[str, Any], version: int = 1) -> LinkRecord:
     ``version`` (while keys rotate a record carries two)."""
     tokens: dict[str, bytes] = {}
     multi: dict[str, set[bytes]] = {}
-    for token in record["tokens"]:
-        if token["key_version"] != version:
+    for kind, value, made_under in token_entries(record):
+        if made_under != version:
             continue
-        if token["kind"] in MULTI_KINDS or idkinds.is_shared_id_kind(token["kind"]):
-            multi.setdefault(token["kind"], set()).add(token["value"])
+        if kind in MULTI_KINDS or idkinds.is_shared_id_kind(kind):
+            multi.setdefault(kind, set()).add(value)
         else:
-            tokens[token["kind"]] = token["value"]
+            tokens[kind] = value
     return LinkRecord(
         record_key=record["record_key"],
         source_system=record["envelope"]["source_system"],
@@ -71,16 +72,16 @@ def from_pseudo(record: dict[str, Any], version: int = 1) -> LinkRecord:
 
 def key_versions_of(record: dict[str, Any]) -> set[int]:
     """The key versions a PseudoRecord's tokens and encodings were made under."""
-    found = {t["key_version"] for t in record["tokens"]}
+    found = {version for _, _, version in token_entries(record)}
     return found | {e.get("key_version", 1) for e in record["encodings"]}
 
 
 def keeping_versions(record: dict[str, Any], versions: tuple[int, ...]) -> dict[str, Any]:
     """The record with only the tokens and encodings made under ``versions``."""
+    kept = (e for e in token_entries(record) if e[2] in versions)
     return {
-        **record,
+        **with_tokens(record, kept),
         "key_version": versions[0],
-        "tokens": [t for t in record["tokens"] if t["key_version"] in versions],
         "encodings": [
             {**e, "key_version": e.get("key_version", 1)}
             for e in record["encodings"]

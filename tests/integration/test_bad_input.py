@@ -303,6 +303,28 @@ def _pseudo_activity(**kw: Any) -> bytes:
     return encode(catalogue().latest("PseudoActivity"), fields)
 
 
+def _uneven_pseudo_record() -> bytes:
+    """A PseudoRecord whose token set has two kinds and one value (a writer outside the
+    contract: Avro reads it, linkage cannot)."""
+    fields: dict[str, Any] = {
+        "envelope": {**_env(1).model_dump(), "source_system": "old-pseudonymiser"},
+        "record_key": "ef" * 32,
+        "record_version": 1,
+        "role": "CHILD",
+        "sex": "FEMALE",
+        "consent": "PERMITTED",
+        "area": None,
+        "key_version": 1,
+        "tokens": [],
+        "token_sets": [{"key_version": 1, "kinds": ["given", "family"], "values": [b"x" * 16]}],
+        "encodings": [],
+        "related": [],
+        "field_issues": [],
+        "raw_timestamp_ms": None,
+    }
+    return encode(catalogue().latest("PseudoRecord"), fields)
+
+
 def test_resolver_quarantines_what_it_cannot_write(
     fresh_settings: Settings, run_processor: Callable[..., Any]
 ) -> None:
@@ -321,6 +343,7 @@ def test_resolver_quarantines_what_it_cannot_write(
         "not avro": (b"\x13\x37", "BAD_MAGIC"),
         "contact without item key": (_pseudo_activity(item_key=None), "NotNullViolation"),
         "NUL in a code": (_pseudo_activity(service_code="H\x00V"), "DataError"),
+        "token kinds without values": (_uneven_pseudo_record(), "UNEVEN_TOKEN_SETS"),
     }
     for name, (data, _) in poison.items():
         producer.produce(pseudonymised, value=data, key=name.encode())

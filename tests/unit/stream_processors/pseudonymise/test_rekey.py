@@ -12,6 +12,7 @@ import pytest
 
 from schemas.catalogue import catalogue
 from schemas.models import PersonRecord
+from schemas.tokens import token_entries
 from schemas.wire import decode, encode
 from stream_processors.messages import RawMessage
 from stream_processors.pseudonymise.bloom import Encoder
@@ -46,9 +47,7 @@ def child(make_person: Callable[..., PersonRecord], make_envelope: Any) -> Perso
 
 
 def _content(record: dict[str, Any], version: int) -> tuple[Any, ...]:
-    tokens = sorted(
-        (t["kind"], t["value"]) for t in record["tokens"] if t["key_version"] == version
-    )
+    tokens = sorted((kind, value) for kind, value, v in token_entries(record) if v == version)
     codes = sorted(
         (e["kind"], e["bits"]) for e in record["encodings"] if e["key_version"] == version
     )

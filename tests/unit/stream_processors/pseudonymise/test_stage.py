@@ -10,6 +10,7 @@ import pytest
 
 from schemas.catalogue import catalogue
 from schemas.models import ConsentState, PersonRecord, ServiceContact
+from schemas.tokens import token_entries
 from schemas.wire import decode, encode
 from sink.rows import Outcome
 from stream_processors.messages import RawMessage
@@ -65,7 +66,8 @@ def test_good_record_is_pseudonymised_without_raw_values(person: Callable[..., A
     ):
         assert raw not in blob
     decoded = decode(result.value, catalogue())
-    kinds = {t["kind"] for t in decoded.record["tokens"]}
+    assert decoded.record["tokens"] == []  # v4: a set per key version instead
+    kinds = {kind for kind, _, _ in token_entries(decoded.record)}
     assert {"nhs", "given", "family", "dob", "postcode", "given_ph", "family_ph"} <= kinds
     assert not any(k.startswith("b_") for k in kinds)  # blocking keys: the resolver's rules
     assert {e["kind"] for e in decoded.record["encodings"]} == {"given", "family", "address"}
@@ -87,7 +89,7 @@ def test_bad_fields_are_left_out_and_named(person: Callable[..., Any]) -> None:
         "date_of_birth:IMPLAUSIBLE_DOB",
         "given_names:CONTROL_CHARACTERS",
     }
-    kinds = {t["kind"] for t in decode(result.value, catalogue()).record["tokens"]}
+    kinds = {k for k, _, _ in token_entries(decode(result.value, catalogue()).record)}
     assert "family" in kinds and not kinds & {"nhs", "dob", "postcode", "given"}
 
 
@@ -132,7 +134,8 @@ def test_consent_gate_forwards_a_marker_without_tokens(
     assert result.entry.outcome is Outcome.SUPPRESSED
     assert result.entry.reason == f"CONSENT_{state.value}"
     record = decode(result.value, catalogue()).record
-    assert record["tokens"] == [] and record["encodings"] == [] and record["related"] == []
+    assert record["tokens"] == [] and record["token_sets"] == []
+    assert record["encodings"] == [] and record["related"] == []
 
 
 def test_activity_keeps_record_key_of_its_person(
@@ -199,7 +202,7 @@ def test_names_in_another_script_are_counted_and_shared_ids_identify(
     )
     assert run(only_id).entry.outcome is Outcome.PSEUDONYMISED  # the shared id identifies
     assert _run(only_id).entry.outcome is Outcome.DEAD_LETTERED  # unshared: nothing to link on
-    kinds = {t["kind"] for t in decode(run(only_id).value, catalogue()).record["tokens"]}
+    kinds = {k for k, _, _ in token_entries(decode(run(only_id).value, catalogue()).record)}
     assert "uid:ci" in kinds
 
 

@@ -17,7 +17,7 @@ def test_em_learns_that_agreement_matters() -> None:
     records = []
     for message in forwarded(people, b"t"):
         record = decode(message, catalogue()).record
-        if record["tokens"]:
+        if record["token_sets"]:
             records.append(from_pseudo(record))
     model, report = train(records, load_model(), random_pairs=20_000)
     assert report.blocked_pairs > 1000
