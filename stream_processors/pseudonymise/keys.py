@@ -64,6 +64,10 @@ class Keyring:
     _cache: dict[tuple[str, str, int], bytes] = field(
         default_factory=dict, repr=False, compare=False
     )
+    # (kind, version) -> an HMAC context keyed with that field key, nothing hashed yet
+    _contexts: dict[tuple[str, int], hmac.HMAC] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if not self.secrets:
@@ -85,10 +89,20 @@ class Keyring:
     def field_key(self, kind: str, version: int) -> bytes:
         return self._derived("token", kind, version)
 
+    def _mac(self, kind: str, version: int, data: bytes) -> bytes:
+        """``mac`` under field ``kind``'s key of ``version``, from a context kept per field
+        (a person record makes ~45 tokens: 0.57 against 0.81 µs a token through ``mac``)."""
+        keyed = self._contexts.get((kind, version))
+        if keyed is None:
+            keyed = self._contexts[(kind, version)] = _keyed(self.field_key(kind, version))
+        h = keyed.copy()
+        h.update(data)
+        return h.finalize()[:TOKEN_BYTES]
+
     def token(self, kind: str, value: str, version: int | None = None) -> bytes:
         """The keyed token of ``value`` for field ``kind`` under ``version`` (the active one
         when not given)."""
-        first = mac(self.field_key(kind, 1), value.encode())[:TOKEN_BYTES]
+        first = self._mac(kind, 1, value.encode())
         to = self.active if version is None else version
         return first if to == 1 else self.lift(kind, first, 1, to)
 
@@ -99,7 +113,7 @@ class Keyring:
         if to == made_under:
             return token
         for version in range(made_under + 1, to + 1):
-            token = mac(self.field_key(kind, version), token)[:TOKEN_BYTES]
+            token = self._mac(kind, version, token)
         return token
 
     def identifier(self, kind: str, value: str) -> bytes:
