@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 from schemas.catalogue import catalogue
 from schemas.models import Event
@@ -29,3 +30,25 @@ def forwarded(
         if result.value is not None:
             out.append(result.value)
     return out
+
+
+def pseudo_person(envelope: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """A PseudoRecord (newest contract) of a permitted child with no tokens, encodings or
+    relations; ``fields`` replace any of its fields."""
+    record: dict[str, Any] = {
+        "envelope": envelope,
+        "record_key": "ab" * 32,
+        "record_version": 1,
+        "role": "CHILD",
+        "sex": "FEMALE",
+        "consent": "PERMITTED",
+        "area": None,
+        "key_version": 1,
+        "tokens": [],
+        "token_sets": [],
+        "encodings": [],
+        "related": [],
+        "field_issues": [],
+        "raw_timestamp_ms": None,
+    }
+    return record | fields

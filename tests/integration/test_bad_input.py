@@ -31,6 +31,7 @@ from schemas.registry import codec_for
 from schemas.wire import confluent_header, encode
 from sink.quality import reconcile
 from tests.conftest import wait_pipeline_caught_up
+from tests.pseudonymised import pseudo_person
 
 SOURCE = "outside-producer"
 WHEN = dt.datetime(2025, 6, 2, 9, tzinfo=dt.UTC)
@@ -306,23 +307,10 @@ def _pseudo_activity(**kw: Any) -> bytes:
 def _uneven_pseudo_record() -> bytes:
     """A PseudoRecord whose token set has two kinds and one value (a writer outside the
     contract: Avro reads it, linkage cannot)."""
-    fields: dict[str, Any] = {
-        "envelope": {**_env(1).model_dump(), "source_system": "old-pseudonymiser"},
-        "record_key": "ef" * 32,
-        "record_version": 1,
-        "role": "CHILD",
-        "sex": "FEMALE",
-        "consent": "PERMITTED",
-        "area": None,
-        "key_version": 1,
-        "tokens": [],
-        "token_sets": [{"key_version": 1, "kinds": ["given", "family"], "values": [b"x" * 16]}],
-        "encodings": [],
-        "related": [],
-        "field_issues": [],
-        "raw_timestamp_ms": None,
-    }
-    return encode(catalogue().latest("PseudoRecord"), fields)
+    envelope = {**_env(1).model_dump(), "source_system": "old-pseudonymiser"}
+    uneven = [{"key_version": 1, "kinds": ["given", "family"], "values": [b"x" * 16]}]
+    record = pseudo_person(envelope, record_key="ef" * 32, token_sets=uneven)
+    return encode(catalogue().latest("PseudoRecord"), record)
 
 
 def test_resolver_quarantines_what_it_cannot_write(
