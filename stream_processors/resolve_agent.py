@@ -358,7 +358,7 @@ class Resolver:
             )
         pairs = pairs_in_blocks(keys, found)
         pool = dict(scored)
-        pool.update(await self.load(conn, {o for _, o in pairs} - set(scored)))
+        pool.update(await self.load(conn, {k for pair in pairs for k in pair} - set(scored)))
         live = await self._live_terms(conn, scored, counted.now)
         edges = score_changed(scored, pool, pairs, self.model, live)
         await graph.replace_edges(conn, changed + redo, edges, self.model.version)

@@ -103,7 +103,7 @@ def score_changed(
     edges = []
     seen: set[tuple[str, str]] = set()
     for x, y in pairs:
-        a, b = sorted((x, y))
+        a, b = (x, y) if x < y else (y, x)
         if a == b or (a, b) in seen or a not in pool or b not in pool:
             continue
         seen.add((a, b))
