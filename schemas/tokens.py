@@ -27,6 +27,22 @@ def token_entries(record: dict[str, Any]) -> Iterator[TokenEntry]:
         yield token["kind"], token["value"], token["key_version"]
 
 
+def tokens_under(record: dict[str, Any], version: int) -> list[tuple[str, bytes]]:
+    """(kind, token) of the record's tokens made under key ``version``, whichever version
+    wrote it (``token_entries`` for one key version, as a list: read for every record the
+    resolver decodes)."""
+    found = [
+        pair
+        for group in record.get("token_sets", ())
+        if group["key_version"] == version
+        for pair in zip(group["kinds"], group["values"], strict=True)
+    ]
+    found += [
+        (t["kind"], t["value"]) for t in record.get("tokens", ()) if t["key_version"] == version
+    ]
+    return found
+
+
 def token_sets(entries: Iterable[TokenEntry]) -> list[dict[str, Any]]:
     """Avro ``TokenSet`` records (PseudoRecord v4) for ``entries``: one per key version, in
     the order the versions first come, each keeping its tokens' order."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from schemas.tokens import token_entries, with_tokens
+from schemas.tokens import token_entries, tokens_under, with_tokens
 from stream_processors import shared_ids as idkinds
 
 
@@ -43,15 +43,22 @@ class LinkRecord:
 MULTI_KINDS = frozenset({"fname_alt", "b_former_dob", "dob_near", "given_near", "family_near"})
 
 
+_MANY: dict[str, bool] = {}  # token kind -> whether a record may hold several (asked per token)
+_MANY_HELD = 1024
+
+
 def from_pseudo(record: dict[str, Any], version: int = 1) -> LinkRecord:
     """A LinkRecord from a decoded PseudoRecord: its tokens and encodings under key
     ``version`` (while keys rotate a record carries two)."""
     tokens: dict[str, bytes] = {}
     multi: dict[str, set[bytes]] = {}
-    for kind, value, made_under in token_entries(record):
-        if made_under != version:
-            continue
-        if kind in MULTI_KINDS or idkinds.is_shared_id_kind(kind):
+    for kind, value in tokens_under(record, version):
+        many = _MANY.get(kind)
+        if many is None:
+            many = kind in MULTI_KINDS or idkinds.is_shared_id_kind(kind)
+            if len(_MANY) < _MANY_HELD:  # kinds are a short list; a foreign writer's are not
+                _MANY[kind] = many
+        if many:
             multi.setdefault(kind, set()).add(value)
         else:
             tokens[kind] = value
