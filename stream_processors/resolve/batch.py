@@ -50,13 +50,26 @@ class Prepared:
 
 def prepare(incoming: Incoming, key_version: int, rules: Sequence[BlockingRule]) -> Prepared:
     """``Prepared`` for the newest version of each person record in ``incoming`` that may
-    link (consent permitted; the plan may still find it stale or ended, then it goes unused)."""
-    records = {
-        k: from_pseudo(r, key_version)
-        for k, r in incoming.persons.items()
-        if r["consent"] == "PERMITTED"
-    }
-    return Prepared(key_version, records, {k: keys_of(r, rules) for k, r in records.items()})
+    link (consent permitted; the plan may still find it stale or ended, then it goes unused).
+    A record that cannot be read so (a foreign writer's token too long for a key) is left out:
+    under the lock it fails again where one message's failure is set aside with its reason
+    (``stream_processors.isolate``), rather than here, where it would stop the processor."""
+    records, keys = {}, {}
+    for key, record in incoming.persons.items():
+        ready = _prepared(record, key_version, rules) if record["consent"] == "PERMITTED" else None
+        if ready is not None:
+            records[key], keys[key] = ready
+    return Prepared(key_version, records, keys)
+
+
+def _prepared(
+    record: dict[str, Any], key_version: int, rules: Sequence[BlockingRule]
+) -> tuple[LinkRecord, tuple[bytes, ...]] | None:
+    try:
+        linked = from_pseudo(record, key_version)
+        return linked, keys_of(linked, rules)
+    except Exception:  # noqa: BLE001 - any defect: the locked path fails on it again, isolated
+        return None
 
 
 def sort_batch(decoded: Iterable[tuple[str, dict[str, Any], bytes]]) -> Incoming:

@@ -313,6 +313,15 @@ def _uneven_pseudo_record() -> bytes:
     return encode(catalogue().latest("PseudoRecord"), record)
 
 
+def _long_token_pseudo_record() -> bytes:
+    """A PseudoRecord whose date-of-birth token is 300 bytes (a writer outside the contract:
+    no blocking key can be made of it, and it must cost that message, not the resolver)."""
+    envelope = {**_env(1).model_dump(), "source_system": "old-pseudonymiser"}
+    long = [{"key_version": 1, "kinds": ["dob"], "values": [b"x" * 300]}]
+    record = pseudo_person(envelope, record_key="cd" * 32, token_sets=long)
+    return encode(catalogue().latest("PseudoRecord"), record)
+
+
 def test_resolver_quarantines_what_it_cannot_write(
     fresh_settings: Settings, run_processor: Callable[..., Any]
 ) -> None:
@@ -332,6 +341,7 @@ def test_resolver_quarantines_what_it_cannot_write(
         "contact without item key": (_pseudo_activity(item_key=None), "NotNullViolation"),
         "NUL in a code": (_pseudo_activity(service_code="H\x00V"), "DataError"),
         "token kinds without values": (_uneven_pseudo_record(), "UNEVEN_TOKEN_SETS"),
+        "a token too long for a blocking key": (_long_token_pseudo_record(), "IndexError"),
     }
     for name, (data, _) in poison.items():
         producer.produce(pseudonymised, value=data, key=name.encode())

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
+
 from schemas.limits import FINAL_VERSION
 from sink.rows import AuditRow, EndRow, RelationRow, StoredRecord
 from stream_processors.resolve.batch import prepare, sort_batch
@@ -193,3 +195,16 @@ def test_prepared_under_a_key_version_the_batch_no_longer_links_under_goes_unuse
     assert linked["r1"] is not prepared.records["r1"]
     assert linked["r1"] == from_pseudo(incoming.persons["r1"], 2) != prepared.records["r1"]
     assert prepared.record("r1", 2) is None
+
+
+def test_a_record_that_cannot_be_prepared_is_left_to_the_locked_path() -> None:
+    """A foreign writer's token too long for a blocking key makes ``keys_of`` fail: before the
+    lock that would stop the processor, so ``prepare`` leaves the record out (under the lock it
+    fails again, where the message is isolated and quarantined with its reason)."""
+    rules = load_model().blocking
+    poison = rotating("bad") | {"tokens": [{"kind": "dob", "value": b"x" * 300, "key_version": 1}]}
+    incoming = batch(("PseudoRecord", rotating("r1")), ("PseudoRecord", poison))
+    with pytest.raises(IndexError):
+        keys_of(from_pseudo(poison, 1), rules)
+    prepared = prepare(incoming, 1, rules)
+    assert sorted(prepared.records) == sorted(prepared.keys) == ["r1"]
