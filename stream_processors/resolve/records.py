@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from schemas.tokens import token_entries, tokens_under, with_tokens
@@ -43,8 +43,10 @@ class LinkRecord:
 MULTI_KINDS = frozenset({"fname_alt", "b_former_dob", "dob_near", "given_near", "family_near"})
 
 
-_MANY: dict[str, bool] = {}  # token kind -> whether a record may hold several (asked per token)
-_MANY_HELD = 1024
+@lru_cache(maxsize=1024)  # kinds are a short list; bounded, as a foreign writer's are not
+def _many(kind: str) -> bool:
+    """Whether a record may hold several tokens of ``kind`` (asked per token)."""
+    return kind in MULTI_KINDS or idkinds.is_shared_id_kind(kind)
 
 
 def from_pseudo(record: dict[str, Any], version: int = 1) -> LinkRecord:
@@ -53,12 +55,7 @@ def from_pseudo(record: dict[str, Any], version: int = 1) -> LinkRecord:
     tokens: dict[str, bytes] = {}
     multi: dict[str, set[bytes]] = {}
     for kind, value in tokens_under(record, version):
-        many = _MANY.get(kind)
-        if many is None:
-            many = kind in MULTI_KINDS or idkinds.is_shared_id_kind(kind)
-            if len(_MANY) < _MANY_HELD:  # kinds are a short list; a foreign writer's are not
-                _MANY[kind] = many
-        if many:
+        if _many(kind):
             multi.setdefault(kind, set()).add(value)
         else:
             tokens[kind] = value
