@@ -35,11 +35,13 @@ class Reconciliation:
 
 def reconcile(dsn: str) -> list[Reconciliation]:
     """Per source: received = pseudonymised + suppressed + dead-lettered + quarantined (a
-    message the resolver quarantined counts there, not as pseudonymised). A replayed dead letter
+    message the resolver quarantined counts there, not as pseudonymised, until it is replayed:
+    ``earlylink quarantine replay``). A replayed dead letter
     is received again: ``replays`` says how many of the received were, ``letters_replayed`` how
     many of the dead-lettered were replayed and not dead-lettered again."""
     query = """
-        WITH q AS (SELECT DISTINCT event_id FROM resolve_quarantine WHERE event_id IS NOT NULL),
+        WITH q AS (SELECT DISTINCT event_id FROM resolve_quarantine
+                   WHERE event_id IS NOT NULL AND replayed_at IS NULL),
              r AS (SELECT DISTINCT event_id FROM ingest_ledger WHERE replayed_from IS NOT NULL
                    AND outcome <> 'DEAD_LETTERED' AND event_id IS NOT NULL)
         SELECT l.source_system, count(*),

@@ -16,6 +16,7 @@ from earlylink.cli.keys_cmd import keys_app
 from earlylink.cli.ops_cmd import lag, status
 from earlylink.cli.produce_cmd import produce_app
 from earlylink.cli.quality_cmd import dq, reconcile
+from earlylink.cli.quarantine_cmd import quarantine_app
 from earlylink.cli.query_cmd import query
 from earlylink.cli.report_cmd import report as report_command
 from earlylink.cli.run_cmd import run_app
@@ -37,6 +38,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(sources_app, name="sources")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(deadletter_app, name="deadletter")
+app.add_typer(quarantine_app, name="quarantine")
 app.command()(dq)
 app.command()(reconcile)
 app.command()(query)

@@ -1,0 +1,165 @@
+"""The resolver's quarantine as an operator uses it: `earlylink quarantine list | replay`.
+
+An older resolver with a bug set a pseudonymised record aside: its quarantine row (position,
+event, reason) and its stored offset past it, exactly what ``Resolver.quarantine`` leaves
+behind. After the fix, replaying it links the record, the reconciliation counts it as linked
+and no longer as quarantined, and a second replay sends nothing again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+from confluent_kafka import Consumer, TopicPartition
+
+from core.settings import Settings
+from core.vocabulary import REPLAYED_FROM
+from producers.publisher import Publisher
+from schemas.models import Envelope, PersonRecord, Role
+from schemas.registry import codec_for
+from sink.quality import reconcile
+from sink.sources import add_sources
+from stream_processors.lag import end_offsets
+from tests.conftest import processor_env, wait_caught_up
+
+SOURCE = "quarantine-replay-service"
+OLD_REASON = "KeyError"  # what write_isolating records: the exception's type
+
+
+def _person() -> PersonRecord:
+    return PersonRecord(
+        envelope=Envelope(
+            event_id=uuid.uuid4(),
+            event_time=dt.datetime.now(dt.UTC) - dt.timedelta(days=1),
+            source_system=SOURCE,
+            schema_version=2,
+        ),
+        record_id="q-1",
+        record_version=1,
+        role=Role.CHILD,
+        given_names="Quillon",
+        family_name="Replayforth",
+        date_of_birth=dt.date(2024, 3, 3),
+        postcode="SE11 9QZ",
+    )
+
+
+def _message(settings: Settings, topic: str, partition: int, offset: int) -> Any:
+    consumer = Consumer(
+        {
+            **settings.kafka.client_config(),
+            "group.id": uuid.uuid4().hex,
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.assign([TopicPartition(topic, partition, offset)])
+    message = consumer.poll(10.0)
+    consumer.close()
+    assert message is not None and message.value()
+    return message
+
+
+def _only_message(settings: Settings, topic: str) -> tuple[int, int, bytes]:
+    """(partition, offset, value) of the one message on ``topic``."""
+    ends = {p: n for p, n in end_offsets(settings.kafka, topic).items() if n}
+    assert sum(ends.values()) == 1, ends
+    ((partition, end),) = ends.items()
+    return partition, end - 1, bytes(_message(settings, topic, partition, end - 1).value())
+
+
+def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "earlylink", "quarantine", *args],
+        env={**os.environ, **processor_env(settings), "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _left_by_an_older_resolver(settings: Settings, position: tuple[int, int], value: bytes) -> None:
+    topic = settings.kafka.topic("pseudonymised")
+    partition, offset = position
+    event = codec_for(settings).decode(value).record["envelope"]
+    with psycopg.connect(settings.database_dsn) as conn:
+        conn.execute(
+            "INSERT INTO resolve_quarantine (topic, kafka_partition, kafka_offset, event_id,"
+            " source_system, event_type, reason, payload)"
+            " VALUES (%s, %s, %s, %s, %s, 'PseudoRecord', %s, %s)",
+            (topic, partition, offset, event["event_id"], SOURCE, OLD_REASON, value),
+        )
+        conn.execute(
+            "INSERT INTO stream_offsets (consumer_group, topic, kafka_partition, next_offset)"
+            " VALUES (%s, %s, %s, %s)",
+            (settings.kafka.group("resolve"), topic, partition, offset + 1),
+        )
+
+
+def _row(settings: Settings) -> Any:
+    (row,) = [r for r in reconcile(settings.database_dsn) if r.source_system == SOURCE]
+    return row
+
+
+def _linked(settings: Settings) -> int:
+    with psycopg.connect(settings.database_dsn) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM records WHERE source_system = %s AND state = 'ACTIVE'",
+            (SOURCE,),
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_quarantined_record_listed_replayed_and_linked_once(
+    fresh_settings: Settings, run_processor: Callable[..., Any]
+) -> None:
+    settings = fresh_settings
+    pseudonymised = settings.kafka.topic("pseudonymised")
+    add_sources(settings.database_dsn, [SOURCE], "test: quarantine replay")
+    pseudo = run_processor("pseudonymise", settings)
+    with Publisher(settings.kafka, settings.kafka.topic("raw")) as publisher:
+        publisher.publish(_person())
+    wait_caught_up(settings, "pseudonymise", settings.kafka.topic("raw"), pseudo)
+    partition, offset, value = _only_message(settings, pseudonymised)
+    _left_by_an_older_resolver(settings, (partition, offset), value)
+    resolve = run_processor("resolve", settings)
+    wait_caught_up(settings, "resolve", pseudonymised, resolve)
+    assert _linked(settings) == 0
+    before = _row(settings)
+    assert (before.pseudonymised, before.quarantined) == (0, 1) and before.balanced
+
+    listed = _cli(settings, "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "KeyError" in listed.stdout and f"{partition}:{offset}" in listed.stdout
+    assert "Quillon" not in listed.stdout and "Replayforth" not in listed.stdout
+
+    refused = _cli(settings, "replay")
+    assert refused.returncode != 0 and "--reason" in refused.stdout + refused.stderr
+
+    replayed = _cli(settings, "replay", "--reason", "KeyError")
+    assert replayed.returncode == 0 and "replayed 1" in replayed.stdout, replayed.stdout
+    wait_caught_up(settings, "resolve", pseudonymised, resolve)
+    assert _linked(settings) == 1
+    after = _row(settings)
+    assert (after.pseudonymised, after.quarantined) == (1, 0) and after.balanced
+
+    again = _cli(settings, "replay", "--reason", "KeyError")
+    assert again.returncode == 0 and "replayed 0" in again.stdout, again.stdout
+    waiting = _cli(settings, "list")
+    assert waiting.returncode == 0 and "KeyError" not in waiting.stdout, waiting.stdout
+    shown = _cli(settings, "list", "--replayed")
+    (line,) = [x for x in shown.stdout.splitlines() if "KeyError" in x]
+    assert f"{partition}:{offset + 1}" in line  # where it went: the topic's next position
+    first = _message(settings, pseudonymised, partition, offset)
+    again_sent = _message(settings, pseudonymised, partition, offset + 1)
+    assert again_sent.value() == first.value() and again_sent.key() == first.key()
+    headers = dict(again_sent.headers() or [])
+    assert headers[REPLAYED_FROM] == f"{pseudonymised}:{partition}:{offset}".encode()
+    assert resolve.poll() is None and pseudo.poll() is None
