@@ -37,7 +37,7 @@ format: setup ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-typecheck: setup ## mypy (strict) on the packages
+typecheck: setup ## mypy (strict) on the packages, the tests and the benches
 	$(BIN)/mypy
 
 test-unit: setup ## Unit tests only (no services)

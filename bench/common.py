@@ -55,7 +55,7 @@ def scratch(web_port: int = 16090) -> Iterator[Settings]:
 
 
 def start_processor(
-    settings: Settings, name: str, env: dict[str, str] | None = None, **extra: str
+    settings: Settings, name: str, env: dict[str, str] | None = None, /, **extra: str
 ) -> subprocess.Popen[bytes]:
     """``earlylink run NAME`` for ``settings`` (warnings only in its output); ``extra`` are
     processor settings (``batch_size=...``), ``env`` any further environment variables."""

@@ -108,7 +108,9 @@ def borough(families: int, seed: int = 7) -> Offline:
     data = _pseudonymised(events(), LinkageSettings())
     data.name = "borough"
     rows = truth.values()
-    data.twins = frozenset(tuple(sorted((r.person_id, r.twin_of))) for r in rows if r.twin_of)
+    data.twins = frozenset(
+        (min(r.person_id, r.twin_of), max(r.person_id, r.twin_of)) for r in rows if r.twin_of
+    )
     data.renamed = frozenset(r.person_id for r in rows if "renamed_baby" in r.flags.split(";"))
     return data
 

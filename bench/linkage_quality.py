@@ -45,6 +45,7 @@ from earlylink.relink import Relinker
 from earlylink.training import train_on_graph
 from producers.extract import import_extract, load_mapping, rows_of
 from producers.febrl import dataset_path, person_of
+from schemas.models import PersonRecord
 from sink import graph
 from sink.connection import connect
 from sink.graph import blocked_pairs
@@ -172,7 +173,7 @@ def _borough(families: int, seed: int = 7) -> DataSet:
         generator = BoroughGenerator(families, seed)
         latest: dict[tuple[str, str], Any] = {}
         for event in generator.events():
-            if event.EVENT_TYPE == "PersonRecord":
+            if isinstance(event, PersonRecord):
                 key = (event.envelope.source_system, event.record_id)
                 held = latest.get(key)
                 if held is None or event.record_version >= held.record_version:
@@ -235,8 +236,8 @@ def earlylink_streamed(
         if expected is not None:
             env["EARLYLINK_PROCESSOR_EXPECTED_RECORDS"] = str(expected)
         procs = [
-            start_processor(settings, "pseudonymise", env=env),
-            start_processor(settings, "resolve", web_port=str(web_port + 1), env=env),
+            start_processor(settings, "pseudonymise", env),
+            start_processor(settings, "resolve", env, web_port=str(web_port + 1)),
         ]
         try:
             _wait(settings, procs)
@@ -272,7 +273,7 @@ def _relinked(
     """The path a new deployment follows after the first stream: the resolver restarted with
     the trained model, then ``earlylink relink`` (in process) while it runs."""
     env = {**env, "EARLYLINK_PROCESSOR_MODEL_PATH": str(model)}
-    resolver = start_processor(settings, "resolve", web_port=str(web_port + 1), env=env)
+    resolver = start_processor(settings, "resolve", env, web_port=str(web_port + 1))
     started = time.monotonic()
     try:
         version = load_model(model).version
@@ -335,12 +336,14 @@ def splink_run(data: DataSet) -> Linked:
     import splink.comparison_library as cl
     from splink import Linker, SettingsCreator, block_on
     from splink.backends.duckdb import DuckDBAPI
+    from splink.internals.blocking_rule_creator import BlockingRuleCreator
+    from splink.internals.comparison_creator import ComparisonCreator
 
     frame = data.splink_frame()
     truth = dict(zip(frame["unique_id"], frame["person_id"], strict=True))
     started = time.monotonic()
     has_ids = "nhs" in frame.columns
-    rules = [
+    rules: list[BlockingRuleCreator | dict[str, Any]] = [
         block_on("given_name", "surname"),
         block_on("surname", "dob"),
         block_on("given_name", "dob"),
@@ -349,7 +352,7 @@ def splink_run(data: DataSet) -> Linked:
         block_on("dob", "postcode"),
         block_on("address", "postcode"),
     ]
-    comparisons = [
+    comparisons: list[ComparisonCreator | dict[str, Any]] = [
         cl.NameComparison("given_name").configure(term_frequency_adjustments=True),
         cl.NameComparison("surname").configure(term_frequency_adjustments=True),
         cl.DateOfBirthComparison("dob", input_is_string=True, datetime_format="%Y%m%d"),

@@ -101,14 +101,16 @@ def letters(settings: Settings) -> Iterator[Letter]:
                 message.partition() or 0,
                 message.offset() or 0,
                 dt.datetime.fromtimestamp(stamp / 1000, dt.UTC) if kind else None,
-                _headers(message.headers() or []),
+                headers_of(message.headers() or []),
                 message.value() or b"",
             )
     finally:
         consumer.close()
 
 
-def _headers(found: Any) -> dict[str, str]:
+def headers_of(found: Any) -> dict[str, str]:
+    """A consumed message's headers as text (confluent-kafka gives a list of pairs, and types
+    them as a list or a dict)."""
     pairs = found.items() if isinstance(found, dict) else found
     return {
         k: v.decode(errors="replace") if isinstance(v, bytes) else str(v or "") for k, v in pairs

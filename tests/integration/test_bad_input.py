@@ -99,7 +99,7 @@ def _outcome(**kw: Any) -> bytes:
 
 
 # poison seen in review: each once stopped the pseudonymiser for good (name -> bytes, reason)
-POISON = {
+POISON: dict[str, tuple[Callable[[], bytes], str]] = {
     "empty contact id": (lambda: _contact(contact_id=""), "MISSING_ID"),
     "empty measure id": (lambda: _outcome(measure_id=""), "MISSING_ID"),
     "empty person record id": (lambda: _contact(person_record_id=" "), "MISSING_ID"),
@@ -248,14 +248,14 @@ def test_outside_producer_bad_input_is_accounted_for(
     assert sum(r.received for r in rows) == len(sent), rows
     assert all(r.balanced for r in rows)
     with psycopg.connect(settings.database_dsn) as conn:
-        outcomes = Counter(
+        outcomes: Counter[str | None] = Counter(
             dict(
                 conn.execute(
                     "SELECT reason, count(*) FROM ingest_ledger GROUP BY reason"
                 ).fetchall()
             )
         )
-        issues = Counter(
+        issues: Counter[str] = Counter(
             dict(
                 conn.execute(
                     "SELECT issue, count(*) FROM ingest_ledger, unnest(field_issues) AS issue"
@@ -263,7 +263,7 @@ def test_outside_producer_bad_input_is_accounted_for(
                 ).fetchall()
             )
         )
-        records = dict(
+        records: dict[int, int] = dict(
             conn.execute(
                 "SELECT record_version, count(*) FROM records WHERE source_system = %s GROUP BY 1",
                 (SOURCE,),

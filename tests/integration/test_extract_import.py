@@ -24,7 +24,7 @@ def _event_ids(settings: Settings, topic: str) -> list[str]:
     while len(ids) < sum(ends.values()):
         msg = consumer.poll(5.0)
         assert msg is not None
-        ids.append(str(codec_for().decode(msg.value()).record["envelope"]["event_id"]))
+        ids.append(str(codec_for().decode(msg.value() or b"").record["envelope"]["event_id"]))
     consumer.close()
     return ids
 

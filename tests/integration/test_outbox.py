@@ -51,7 +51,7 @@ def _consume(settings: Settings, want: int, timeout_s: float = 60) -> list[dict[
         while len(seen) < want and time.monotonic() < deadline:
             message = consumer.poll(0.5)
             if message is not None and message.error() is None:
-                value = outside(message.value(), message.topic())
+                value = outside(message.value() or b"", message.topic() or "")
                 assert message.key() == value["subject"].encode()
                 seen.append(value)
     finally:

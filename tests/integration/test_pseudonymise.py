@@ -16,6 +16,7 @@ from confluent_kafka import Consumer, TopicPartition
 from psycopg import sql
 
 from core.settings import Settings
+from earlylink.deadletters import headers_of
 from producers.publisher import Publisher
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
@@ -24,7 +25,7 @@ from schemas.wire import encode
 from sink.quality import reconcile
 from tests.conftest import TEST_SECRET, outside_decoder, wait_caught_up
 
-CANARY = {
+CANARY: dict[str, Any] = {
     "given": "Zqcanaryanna",
     "family": "Vexcanarysson",
     "nhs": "9990001006",
@@ -106,7 +107,7 @@ def _record_level_events() -> dict[str, tuple[bytes, str]]:
 
 WITHHELD = "future, opted out"  # dead-lettered without its record: no consent to linkage
 
-FIELD_LEVEL = {
+FIELD_LEVEL: dict[str, dict[str, Any]] = {
     "nhs_number:INVALID_NHS_NUMBER": {"nhs_number": "9990001007"},
     "date_of_birth:IMPLAUSIBLE_DOB": {"date_of_birth": dt.date(1901, 1, 1)},
     "postcode:MALFORMED_POSTCODE": {"postcode": "SE11-NOPE"},
@@ -151,12 +152,12 @@ def _topic_bytes(settings: Settings, topic: str) -> list[tuple[bytes, bytes, dic
 
     ends = end_offsets(settings.kafka, topic)
     consumer.assign([TopicPartition(topic, p, 0) for p in ends])
-    out = []
+    out: list[tuple[bytes, bytes, dict[str, str]]] = []
     want = sum(ends.values())
     while len(out) < want:
         msg = consumer.poll(5.0)
         assert msg is not None, f"only {len(out)} of {want} messages read from {topic}"
-        headers = {k: v.decode() for k, v in (msg.headers() or [])}
+        headers = headers_of(msg.headers() or [])
         out.append((msg.key() or b"", msg.value() or b"", headers))
     consumer.close()
     return out

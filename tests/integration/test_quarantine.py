@@ -21,6 +21,7 @@ from confluent_kafka import Consumer, TopicPartition
 
 from core.settings import Settings
 from core.vocabulary import REPLAYED_FROM
+from earlylink.deadletters import headers_of
 from producers.publisher import Publisher
 from schemas.models import Envelope, PersonRecord, Role
 from schemas.registry import codec_for
@@ -160,6 +161,6 @@ def test_quarantined_record_listed_replayed_and_linked_once(
     first = _message(settings, pseudonymised, partition, offset)
     again_sent = _message(settings, pseudonymised, partition, offset + 1)
     assert again_sent.value() == first.value() and again_sent.key() == first.key()
-    headers = dict(again_sent.headers() or [])
-    assert headers[REPLAYED_FROM] == f"{pseudonymised}:{partition}:{offset}".encode()
+    headers = headers_of(again_sent.headers() or [])
+    assert headers[REPLAYED_FROM] == f"{pseudonymised}:{partition}:{offset}"
     assert resolve.poll() is None and pseudo.poll() is None

@@ -153,7 +153,7 @@ def test_single_object_and_outside_serializers_flow_beside_our_framing(
     resolve = run_processor("resolve", settings)
     wait_pipeline_caught_up(settings, pseudo, resolve)
     with psycopg.connect(settings.database_dsn) as conn:
-        landed = dict(
+        landed: dict[str, int] = dict(
             conn.execute(
                 "SELECT source_system, count(*) FROM records GROUP BY source_system"
             ).fetchall()

@@ -40,11 +40,11 @@ def test_published_events_decode_to_equal_models(
             msg = consumer.poll(1.0)
             if msg is None or msg.error():
                 continue
-            decoded = codec_for().decode(msg.value())
+            decoded = codec_for().decode(msg.value() or b"")
             model = MODELS[decoded.event_type].from_avro(decoded.record)
             assert isinstance(model, PersonRecord)
             received[model.envelope.event_id] = model
-            keys[model.envelope.event_id] = msg.key()
+            keys[model.envelope.event_id] = msg.key() or b""
             if all(e.envelope.event_id in received for e in sent):
                 break
     finally:

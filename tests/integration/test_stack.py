@@ -69,7 +69,8 @@ def test_created_topics_are_served_when_ensure_topics_returns(stack: Settings) -
 def test_retention_comes_from_the_settings_and_reaches_existing_topics(
     isolated: Callable[..., Settings],
 ) -> None:
-    from confluent_kafka.admin import AdminClient, ConfigResource
+    from confluent_kafka.admin import AdminClient
+    from confluent_kafka.admin._config import ConfigResource
 
     from core.settings import KafkaSettings
     from earlylink.topics import ensure_topics

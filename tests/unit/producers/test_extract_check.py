@@ -13,6 +13,7 @@ from rich.console import Console
 
 from earlylink.cli import extract_view
 from producers.extract import check_extract, load_mapping
+from producers.extract.profile import Profile
 from stream_processors.pseudonymise.rules import Rules, SharedScheme
 
 MAPPING = """source_system: cc
@@ -39,7 +40,7 @@ ROWS = [
 ]
 
 
-def _check(tmp_path: Path, as_of: dt.date | None) -> tuple[object, str]:
+def _check(tmp_path: Path, as_of: dt.date | None) -> tuple[Profile, str]:
     (tmp_path / "m.yaml").write_text(MAPPING)
     (tmp_path / "x.csv").write_text("\n".join(ROWS) + "\n")
     rules = Rules(shared={"client-index": SharedScheme("client-index", re.compile(r"CI[0-9]{6}"))})

@@ -66,7 +66,8 @@ def test_constant_value_map_and_role_from_a_column(tmp_path: Path) -> None:
         )
     )
     (_, data), *_ = rows_of(_extract(tmp_path, ROW))
-    assert convert(constant_role, data, AS_OF).event.role.value == "PARENT"
+    event = convert(constant_role, data, AS_OF).event
+    assert isinstance(event, PersonRecord) and event.role.value == "PARENT"
 
 
 def test_date_formats_are_tried_in_order(tmp_path: Path) -> None:

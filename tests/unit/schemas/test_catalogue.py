@@ -70,6 +70,7 @@ def test_person_record_versions_read_each_other(make_person: Any) -> None:
         schemaless_writer(buffer, writer.parsed, record)
         buffer.seek(0)
         read = schemaless_reader(buffer, writer.parsed, reader.parsed)
+        assert isinstance(read, dict)
         assert read["record_id"] == record["record_id"]
         if reader.version >= 2:
             expected = record["former_family_names"] if writer.version >= 2 else []

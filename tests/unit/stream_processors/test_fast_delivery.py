@@ -20,6 +20,8 @@ class Race:
 
     async def __call__(self, *coros: Any, timeout: float | None = None) -> Any:
         self.calls += 1
+        if timeout is None:  # mode's annotation says Seconds; its default is None
+            return await self.service.wait_first(*coros)
         return await self.service.wait_first(*coros, timeout=timeout)
 
 

@@ -31,7 +31,7 @@ def pseudonymised(event: PersonRecord, *versions: int) -> dict[str, Any]:
     data = encode(catalogue().get(event.EVENT_TYPE, event.envelope.schema_version), event.to_avro())
     result = stage.process(RawMessage("raw", 0, 1, data, 1_700_000_000_000), NOW)
     assert result.value is not None, result.entry
-    return decode(result.value, catalogue()).record  # type: ignore[no-any-return]
+    return decode(result.value, catalogue()).record
 
 
 @pytest.fixture

@@ -82,10 +82,10 @@ def test_shared_id_settings_are_checked() -> None:
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError, match="fields of their own"):
-        LinkageSettings(shared_ids=[{"scheme": "nhs"}])  # type: ignore[list-item]
+        LinkageSettings(shared_ids=[{"scheme": "nhs"}])
     with pytest.raises(ValidationError, match="not a regular expression"):
-        LinkageSettings(shared_ids=[{"scheme": "x", "format": "("}])  # type: ignore[list-item]
+        LinkageSettings(shared_ids=[{"scheme": "x", "format": "("}])
     with pytest.raises(ValidationError, match="once"):
-        LinkageSettings(shared_ids=[{"scheme": "x"}, {"scheme": "x"}])  # type: ignore[list-item]
-    rules = rules_from(LinkageSettings(shared_ids=[{"scheme": "x", "unique": False}]))  # type: ignore[list-item]
+        LinkageSettings(shared_ids=[{"scheme": "x"}, {"scheme": "x"}])
+    rules = rules_from(LinkageSettings(shared_ids=[{"scheme": "x", "unique": False}]))
     assert rules.shared["x"].near and not rules.shared["x"].unique
