@@ -27,6 +27,13 @@ def token_entries(record: dict[str, Any]) -> Iterator[TokenEntry]:
         yield token["kind"], token["value"], token["key_version"]
 
 
+def token_versions(record: dict[str, Any]) -> set[int]:
+    """The key versions the record has tokens under (those of ``token_entries``, without
+    reading each token: asked of every person record the resolver takes)."""
+    found = {g["key_version"] for g in record.get("token_sets", ()) if g["kinds"] and g["values"]}
+    return found | {t["key_version"] for t in record.get("tokens", ())}
+
+
 def tokens_under(record: dict[str, Any], version: int) -> list[tuple[str, bytes]]:
     """(kind, token) of the record's tokens made under key ``version``, whichever version
     wrote it (``token_entries`` for one key version, as a list: read for every record the

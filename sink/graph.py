@@ -9,7 +9,7 @@ took ~6 ms that way, ~1.2 ms in binary).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -419,8 +419,11 @@ async def edges_among(conn: Conn, keys: list[str]) -> list[Edge]:
     return [Edge(r[0], r[1], float(r[2])) for r in rows]
 
 
-async def links_within(conn: Conn, keys: list[str]) -> list[ScoredEdge]:
-    """The stored links with both records among ``keys``, each once (a < b)."""
+async def links_within(
+    conn: Conn, keys: list[str], keep: Callable[[str, str], bool] | None = None
+) -> list[ScoredEdge]:
+    """The stored links with both records among ``keys``, each once (a < b); only those
+    ``keep`` says yes to, when given (the others' evidence is not read)."""
     rows = await (
         await conn.execute(
             "SELECT a, b, weight, evidence::text FROM match_edges"
@@ -428,7 +431,11 @@ async def links_within(conn: Conn, keys: list[str]) -> list[ScoredEdge]:
             (keys, keys),
         )
     ).fetchall()
-    return [ScoredEdge(r[0], r[1], float(r[2]), orjson.loads(r[3])) for r in rows]
+    return [
+        ScoredEdge(r[0], r[1], float(r[2]), orjson.loads(r[3]))
+        for r in rows
+        if keep is None or keep(r[0], r[1])
+    ]
 
 
 async def open_records(conn: Conn, keys: list[str]) -> list[str]:

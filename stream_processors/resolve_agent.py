@@ -385,8 +385,11 @@ class Resolver:
         for token, keys in (await graph.term_holders(conn, tokens)).items():
             for key in keys:
                 holding.setdefault(key, set()).add(token)
-        links = await graph.links_within(conn, sorted(holding))
-        links = [e for e in links if e.a not in done and e.b not in done]
+
+        def wanted(a: str, b: str) -> bool:  # not scored whole here, and sharing such a token
+            return a not in done and b not in done and not holding[a].isdisjoint(holding[b])
+
+        links = await graph.links_within(conn, sorted(holding), wanted)
         again = relinked(links, holding, counted, self.model)
         if again.pairs:
             await graph.replace_pair_edges(conn, again.pairs, again.kept, self.model.version)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
-from schemas.tokens import token_entries, tokens_under, with_tokens
+from schemas.tokens import token_entries, token_versions, tokens_under, with_tokens
 from stream_processors import shared_ids as idkinds
 
 
@@ -76,8 +76,7 @@ def from_pseudo(record: dict[str, Any], version: int = 1) -> LinkRecord:
 
 def key_versions_of(record: dict[str, Any]) -> set[int]:
     """The key versions a PseudoRecord's tokens and encodings were made under."""
-    found = {version for _, _, version in token_entries(record)}
-    return found | {e.get("key_version", 1) for e in record["encodings"]}
+    return token_versions(record) | {e.get("key_version", 1) for e in record["encodings"]}
 
 
 def keeping_versions(record: dict[str, Any], versions: tuple[int, ...]) -> dict[str, Any]:

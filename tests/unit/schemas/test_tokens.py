@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from schemas.catalogue import catalogue
-from schemas.tokens import token_entries, token_sets, uneven_sets, with_tokens
+from schemas.tokens import token_entries, token_sets, token_versions, uneven_sets, with_tokens
 from schemas.wire import decode, encode
 from stream_processors.resolve.records import from_pseudo, key_versions_of
 from tests.pseudonymised import pseudo_person
@@ -64,3 +64,12 @@ def test_uneven_sets_are_told() -> None:
     assert not uneven_sets({"token_sets": token_sets(ENTRIES)})
     assert not uneven_sets({"tokens": []})
     assert uneven_sets({"token_sets": [{"key_version": 1, "kinds": ["a", "b"], "values": [b"x"]}]})
+
+
+def test_token_versions_are_those_of_the_entries() -> None:
+    sets = [*token_sets(ENTRIES), {"key_version": 3, "kinds": [], "values": []}]
+    legacy = [{"kind": "dob", "value": b"d" * 16, "key_version": 4}]
+    both = {"token_sets": sets, "tokens": legacy}
+    for record in ({"token_sets": sets}, {"tokens": legacy}, both):
+        assert token_versions(record) == {n for _, _, n in token_entries(record)}
+    assert token_versions({"token_sets": sets}) == {1, 2}  # an empty set holds no version
