@@ -55,17 +55,29 @@ def replay(settings: Settings, rows: Sequence[Quarantined], timeout_s: float = 6
 
     try:
         for row in sorted(rows, key=lambda r: r.position):
-            producer.produce(
+            _produce(
+                producer,
                 row.topic,
                 value=row.payload,
                 key=message_key(settings, row),
                 headers=[(REPLAYED_FROM, ":".join(map(str, row.position)).encode())],
                 on_delivery=delivered(row.position),
             )
-            producer.poll(0)
         producer.flush(timeout_s)
     except KafkaException as exc:
         raise DeliveryError(f"replaying the resolver's quarantine: {exc}") from exc
     finally:
         mark_replayed(settings.database_dsn, done)  # what Kafka took, whatever else happened
     return Replayed(len(done), len(rows) - len(done))
+
+
+def _produce(producer: Producer, topic: str, **message: Any) -> None:
+    """Send one message, waiting for room while the producer's local queue is full."""
+    while True:
+        try:
+            producer.produce(topic, **message)
+        except BufferError:
+            producer.poll(1.0)  # deliveries free room
+            continue
+        producer.poll(0)
+        return
