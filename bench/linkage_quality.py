@@ -50,6 +50,7 @@ from sink import graph
 from sink.connection import connect
 from sink.graph import blocked_pairs
 from sink.sources import add_sources
+from stream_processors.resolve.cluster import cluster
 from stream_processors.resolve.model import load_model
 from stream_processors.resolve.pairwise import Quality, pairwise
 from stream_processors.resolve_agent import MODEL_STATE
@@ -84,17 +85,9 @@ def joined(truth: dict[str, str], candidates: Pairs) -> float:
     no block (FEBRL2's two corrupted copies of one original, each blocked with the original).
     A bound on what blocking allows, beside blocking recall (the pairs themselves)."""
     wanted = true_pairs(truth)
-    root = {k: k for k in truth}
-
-    def find(k: str) -> str:
-        while root[k] != k:
-            root[k] = root[root[k]]
-            k = root[k]
-        return k
-
-    for a, b in wanted & candidates:
-        root[find(a)] = find(b)
-    return sum(find(a) == find(b) for a, b in wanted) / max(len(wanted), 1)
+    parts = cluster(truth, [(a, b, 1.0) for a, b in wanted & candidates], lambda _a, _b: False)
+    part = {k: i for i, members in enumerate(parts) for k in members}
+    return sum(part[a] == part[b] for a, b in wanted) / max(len(wanted), 1)
 
 
 def true_pairs(person_of_record: dict[str, str]) -> Pairs:
