@@ -666,6 +666,45 @@ async def quarantine(conn: Conn, rows: list[QuarantineRow]) -> None:
             )
 
 
+async def unattributed_quarantine(conn: Conn, limit: int) -> list[QuarantineRow]:
+    """Up to ``limit`` messages set aside, not replayed, with no event known (a resolver that
+    could not decode them wrote them), in position order."""
+    rows = await (
+        await conn.execute(
+            "SELECT topic, kafka_partition, kafka_offset, event_id, source_system, event_type,"
+            " reason, payload FROM resolve_quarantine WHERE event_id IS NULL"
+            " AND replayed_at IS NULL ORDER BY topic, kafka_partition, kafka_offset LIMIT %s",
+            (limit,),
+        )
+    ).fetchall()
+    return [
+        QuarantineRow(
+            topic=r[0],
+            kafka_partition=int(r[1]),
+            kafka_offset=int(r[2]),
+            event_id=r[3],
+            source_system=r[4],
+            event_type=r[5],
+            reason=r[6],
+            payload=bytes(r[7]),
+        )
+        for r in rows
+    ]
+
+
+async def attribute_quarantine(conn: Conn, rows: list[QuarantineRow]) -> None:
+    """Give messages set aside the event, source and type read off them now (each at its
+    position, and only where none is known)."""
+    if rows:
+        async with conn.cursor() as cur:
+            await cur.executemany(
+                "UPDATE resolve_quarantine SET event_id = %s, source_system = %s,"
+                " event_type = %s WHERE topic = %s AND kafka_partition = %s"
+                " AND kafka_offset = %s AND event_id IS NULL",
+                [(r.event_id, r.source_system, r.event_type, *r[:3]) for r in rows],
+            )
+
+
 async def audit(conn: Conn, rows: list[AuditRow]) -> None:
     if rows:
         async with conn.cursor() as cur:

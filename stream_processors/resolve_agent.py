@@ -113,7 +113,23 @@ class Resolver:
         and check the store's size against it."""
         async with conn.transaction():
             await self._record_model(conn)
+            read = await self._attribute_quarantined(conn)
+        if read:
+            log.info("%d quarantined messages readable now: their event, source and type", read)
         await self.check_size(conn)
+
+    async def _attribute_quarantined(self, conn: graph.Conn, limit: int = 10_000) -> int:
+        """Messages an older resolver set aside without reading them (a contract it did not
+        know) get the event, source and type this one can read, so that the reconciliation
+        counts them as quarantined rather than as gone on to linkage; returns how many."""
+        rows = []
+        for row in await graph.unattributed_quarantine(conn, limit):
+            message = RawMessage(row.topic, row.kafka_partition, row.kafka_offset, row.payload)
+            read = self._quarantine_row(message, row.reason)
+            if read.event_id is not None:
+                rows.append(read)
+        await graph.attribute_quarantine(conn, rows)
+        return len(rows)
 
     def size_due(self) -> bool:
         """Count one more batch landed; whether it is time to ``check_size`` again."""

@@ -1,9 +1,11 @@
 """The resolver's quarantine as an operator uses it: `earlylink quarantine list | replay`.
 
-An older resolver with a bug set a pseudonymised record aside: its quarantine row (position,
-event, reason) and its stored offset past it, exactly what ``Resolver.quarantine`` leaves
-behind. After the fix, replaying it links the record, the reconciliation counts it as linked
-and no longer as quarantined, and a second replay sends nothing again.
+A resolver from before PseudoRecord v4 could not read a v4 record and set it aside: its
+quarantine row (position and reason, but no event, source or type: it could not decode them)
+and its stored offset past it, what ``Resolver.quarantine`` leaves behind (docs/schemas.md).
+The upgraded resolver, when it starts, fills in what it can read now, so the reconciliation
+counts the record as quarantined and not as gone on to linkage. Replaying it links the record,
+the reconciliation counts it as linked, and a second replay sends nothing again.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -24,14 +27,13 @@ from core.vocabulary import REPLAYED_FROM
 from earlylink.deadletters import headers_of
 from producers.publisher import Publisher
 from schemas.models import Envelope, PersonRecord, Role
-from schemas.registry import codec_for
 from sink.quality import reconcile
 from sink.sources import add_sources
 from stream_processors.lag import end_offsets
 from tests.conftest import processor_env, wait_caught_up
 
 SOURCE = "quarantine-replay-service"
-OLD_REASON = "KeyError"  # what write_isolating records: the exception's type
+OLD_REASON = "SCHEMA_OUTSIDE_CATALOGUE"  # a resolver that did not know this contract
 
 
 def _person() -> PersonRecord:
@@ -89,19 +91,35 @@ def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
 def _left_by_an_older_resolver(settings: Settings, position: tuple[int, int], value: bytes) -> None:
     topic = settings.kafka.topic("pseudonymised")
     partition, offset = position
-    event = codec_for(settings).decode(value).record["envelope"]
     with psycopg.connect(settings.database_dsn) as conn:
         conn.execute(
             "INSERT INTO resolve_quarantine (topic, kafka_partition, kafka_offset, event_id,"
             " source_system, event_type, reason, payload)"
-            " VALUES (%s, %s, %s, %s, %s, 'PseudoRecord', %s, %s)",
-            (topic, partition, offset, event["event_id"], SOURCE, OLD_REASON, value),
+            " VALUES (%s, %s, %s, NULL, NULL, NULL, %s, %s)",
+            (topic, partition, offset, OLD_REASON, value),
         )
         conn.execute(
             "INSERT INTO stream_offsets (consumer_group, topic, kafka_partition, next_offset)"
             " VALUES (%s, %s, %s, %s)",
             (settings.kafka.group("resolve"), topic, partition, offset + 1),
         )
+
+
+def _wait_read_by_the_resolver(settings: Settings, resolve: Any, timeout_s: float = 90) -> None:
+    """Until the started resolver has given the row the event it reads off it now."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert resolve.poll() is None, "the resolver exited"
+        with psycopg.connect(settings.database_dsn) as conn:
+            row = conn.execute(
+                "SELECT source_system, event_type FROM resolve_quarantine"
+                " WHERE event_id IS NOT NULL"
+            ).fetchone()
+        if row is not None:
+            assert row == (SOURCE, "PseudoRecord")
+            return
+        time.sleep(0.5)
+    raise AssertionError("the resolver did not read the quarantined message's event")
 
 
 def _row(settings: Settings) -> Any:
@@ -131,6 +149,7 @@ def test_quarantined_record_listed_replayed_and_linked_once(
     partition, offset, value = _only_message(settings, pseudonymised)
     _left_by_an_older_resolver(settings, (partition, offset), value)
     resolve = run_processor("resolve", settings)
+    _wait_read_by_the_resolver(settings, resolve)
     wait_caught_up(settings, "resolve", pseudonymised, resolve)
     assert _linked(settings) == 0
     before = _row(settings)
@@ -138,25 +157,26 @@ def test_quarantined_record_listed_replayed_and_linked_once(
 
     listed = _cli(settings, "list")
     assert listed.returncode == 0, listed.stderr
-    assert "KeyError" in listed.stdout and f"{partition}:{offset}" in listed.stdout
+    assert OLD_REASON in listed.stdout and f"{partition}:{offset}" in listed.stdout
+    assert SOURCE in listed.stdout and "PseudoRecord" in listed.stdout  # read by the new one
     assert "Quillon" not in listed.stdout and "Replayforth" not in listed.stdout
 
     refused = _cli(settings, "replay")
     assert refused.returncode != 0 and "--reason" in refused.stdout + refused.stderr
 
-    replayed = _cli(settings, "replay", "--reason", "KeyError")
+    replayed = _cli(settings, "replay", "--reason", OLD_REASON)
     assert replayed.returncode == 0 and "replayed 1" in replayed.stdout, replayed.stdout
     wait_caught_up(settings, "resolve", pseudonymised, resolve)
     assert _linked(settings) == 1
     after = _row(settings)
     assert (after.pseudonymised, after.quarantined) == (1, 0) and after.balanced
 
-    again = _cli(settings, "replay", "--reason", "KeyError")
+    again = _cli(settings, "replay", "--reason", OLD_REASON)
     assert again.returncode == 0 and "replayed 0" in again.stdout, again.stdout
     waiting = _cli(settings, "list")
-    assert waiting.returncode == 0 and "KeyError" not in waiting.stdout, waiting.stdout
+    assert waiting.returncode == 0 and OLD_REASON not in waiting.stdout, waiting.stdout
     shown = _cli(settings, "list", "--replayed")
-    (line,) = [x for x in shown.stdout.splitlines() if "KeyError" in x]
+    (line,) = [x for x in shown.stdout.splitlines() if OLD_REASON in x]
     assert f"{partition}:{offset + 1}" in line  # where it went: the topic's next position
     first = _message(settings, pseudonymised, partition, offset)
     again_sent = _message(settings, pseudonymised, partition, offset + 1)
