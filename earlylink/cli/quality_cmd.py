@@ -89,6 +89,12 @@ def reconcile() -> None:
             f"{r.letters_replayed:,}",
         )
     console.print(table)
+    if any(r.quarantined for r in rows):
+        console.print(
+            "quarantined: the resolver's by position and reason in `earlylink quarantine list`"
+            " (replay once mended), the pseudonymiser's on the dead-letter topic"
+            " (`earlylink deadletter list`)"
+        )
     raw = settings.kafka.topic("raw")
     group = settings.kafka.group("pseudonymise")
     consumed = sum(committed_offsets(settings.database_dsn, group, raw).values())

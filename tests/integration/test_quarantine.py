@@ -155,6 +155,17 @@ def test_quarantined_record_listed_replayed_and_linked_once(
     before = _row(settings)
     assert (before.pseudonymised, before.quarantined) == (0, 1) and before.balanced
 
+    counted = subprocess.run(
+        [sys.executable, "-m", "earlylink", "reconcile"],
+        env={**os.environ, **processor_env(settings), "COLUMNS": "250"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert counted.returncode == 0, counted.stdout + counted.stderr
+    assert "earlylink quarantine list" in counted.stdout  # where to look, and what to do
+
     listed = _cli(settings, "list")
     assert listed.returncode == 0, listed.stderr
     assert OLD_REASON in listed.stdout and f"{partition}:{offset}" in listed.stdout
