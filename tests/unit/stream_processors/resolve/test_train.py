@@ -70,3 +70,23 @@ def test_u_leaves_out_the_matches_among_random_pairs() -> None:
     assert abs(refined["dob"]["exact"] - 1 / 990) < 2e-4  # the one agreement by chance
     assert refined["location"]["postcode_address"] < 1e-4
     assert abs(sum(refined["dob"].values()) - 1) < 1e-9
+
+
+def test_a_level_no_random_pair_reached_is_floored_by_the_sample_size() -> None:
+    """u of a level never seen among n random pairs is bounded by what n pairs can tell
+    (half a pair), not by a constant: more pairs drawn, more weight it may carry."""
+    from stream_processors.resolve.train import u_floor
+
+    assert u_floor(200_000) == 2.5e-6
+    assert u_floor(20_000) == 10 * u_floor(200_000)
+    people = [e for e in BoroughGenerator(60, 3).events() if isinstance(e, PersonRecord)]
+    records = [
+        from_pseudo(r)
+        for r in (decode(m, catalogue()).record for m in forwarded(people, b"t"))
+        if r["token_sets"]
+    ]
+    model, _ = train(records, load_model(), random_pairs=4_000)
+    u = {lv: mu[1] for lv, mu in model.probabilities["nhs"].items()}
+    assert min(u.values()) >= u_floor(4_000)
+    floored = [mu[1] for levels in model.probabilities.values() for mu in levels.values()]
+    assert min(floored) == u_floor(4_000)  # some level no random pair reached sits on it
