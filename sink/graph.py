@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 import psycopg
+from psycopg.rows import class_row
 
 from schemas.limits import FINAL_VERSION
 from sink.bulk import copy_rows, insert_new
@@ -669,27 +670,14 @@ async def quarantine(conn: Conn, rows: list[QuarantineRow]) -> None:
 async def unattributed_quarantine(conn: Conn, limit: int) -> list[QuarantineRow]:
     """Up to ``limit`` messages set aside, not replayed, with no event known (a resolver that
     could not decode them wrote them), in position order."""
-    rows = await (
-        await conn.execute(
+    async with conn.cursor(row_factory=class_row(QuarantineRow)) as cur:
+        await cur.execute(
             "SELECT topic, kafka_partition, kafka_offset, event_id, source_system, event_type,"
             " reason, payload FROM resolve_quarantine WHERE event_id IS NULL"
             " AND replayed_at IS NULL ORDER BY topic, kafka_partition, kafka_offset LIMIT %s",
             (limit,),
         )
-    ).fetchall()
-    return [
-        QuarantineRow(
-            topic=r[0],
-            kafka_partition=int(r[1]),
-            kafka_offset=int(r[2]),
-            event_id=r[3],
-            source_system=r[4],
-            event_type=r[5],
-            reason=r[6],
-            payload=bytes(r[7]),
-        )
-        for r in rows
-    ]
+        return await cur.fetchall()
 
 
 async def attribute_quarantine(conn: Conn, rows: list[QuarantineRow]) -> None:

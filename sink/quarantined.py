@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import psycopg
+from psycopg.rows import class_row
 
 
 @dataclass(frozen=True)
@@ -41,30 +42,16 @@ class Quarantined:
 def quarantined(dsn: str, code: str | None = None, replayed: bool = False) -> list[Quarantined]:
     """The rows set aside, in position order: those with reason ``code`` (any, if None), and
     with those already replayed only when ``replayed``."""
-    with psycopg.connect(dsn) as conn:
-        rows = conn.execute(
-            "SELECT topic, kafka_partition, kafka_offset, source_system, event_type, reason,"
-            " quarantined_at, replayed_at, replayed_to, payload FROM resolve_quarantine"
-            " WHERE (%s OR replayed_at IS NULL)"
+    with psycopg.connect(dsn) as conn, conn.cursor(row_factory=class_row(Quarantined)) as cur:
+        cur.execute(
+            'SELECT topic, kafka_partition AS partition, kafka_offset AS "offset", source_system,'
+            " event_type, reason, quarantined_at, replayed_at, replayed_to, payload"
+            " FROM resolve_quarantine WHERE (%s OR replayed_at IS NULL)"
             " AND (%s::text IS NULL OR split_part(reason, ':', 1) = %s)"
             " ORDER BY topic, kafka_partition, kafka_offset",
             (replayed, code, code),
-        ).fetchall()
-    return [
-        Quarantined(
-            topic=r[0],
-            partition=int(r[1]),
-            offset=int(r[2]),
-            source_system=r[3],
-            event_type=r[4],
-            reason=r[5],
-            quarantined_at=r[6],
-            replayed_at=r[7],
-            replayed_to=r[8],
-            payload=bytes(r[9]),
         )
-        for r in rows
-    ]
+        return cur.fetchall()
 
 
 def mark_replayed(dsn: str, done: dict[tuple[str, int, int], str]) -> int:
