@@ -7,18 +7,20 @@ from schemas.catalogue import catalogue
 from schemas.models import PersonRecord
 from schemas.wire import decode
 from stream_processors.resolve.model import load_model
-from stream_processors.resolve.records import from_pseudo
+from stream_processors.resolve.records import LinkRecord, from_pseudo
 from stream_processors.resolve.train import train
 from tests.pseudonymised import forwarded
 
 
+def _records(families: int, seed: int) -> list[LinkRecord]:
+    """A small borough's person records, pseudonymised, as the resolver reads them."""
+    people = [e for e in BoroughGenerator(families, seed).events() if isinstance(e, PersonRecord)]
+    decoded = (decode(m, catalogue()).record for m in forwarded(people, b"t"))
+    return [from_pseudo(r) for r in decoded if r["token_sets"]]
+
+
 def test_em_learns_that_agreement_matters() -> None:
-    people = [e for e in BoroughGenerator(250, 9).events() if isinstance(e, PersonRecord)]
-    records = []
-    for message in forwarded(people, b"t"):
-        record = decode(message, catalogue()).record
-        if record["token_sets"]:
-            records.append(from_pseudo(record))
+    records = _records(250, 9)
     model, report = train(records, load_model(), random_pairs=20_000)
     assert report.blocked_pairs > 1000
     assert 0.3 < report.match_share_of_blocked < 1.0
@@ -79,14 +81,6 @@ def test_a_level_no_random_pair_reached_is_floored_by_the_sample_size() -> None:
 
     assert u_floor(200_000) == 2.5e-6
     assert u_floor(20_000) == 10 * u_floor(200_000)
-    people = [e for e in BoroughGenerator(60, 3).events() if isinstance(e, PersonRecord)]
-    records = [
-        from_pseudo(r)
-        for r in (decode(m, catalogue()).record for m in forwarded(people, b"t"))
-        if r["token_sets"]
-    ]
-    model, _ = train(records, load_model(), random_pairs=4_000)
-    u = {lv: mu[1] for lv, mu in model.probabilities["nhs"].items()}
-    assert min(u.values()) >= u_floor(4_000)
+    model, _ = train(_records(60, 3), load_model(), random_pairs=4_000)
     floored = [mu[1] for levels in model.probabilities.values() for mu in levels.values()]
     assert min(floored) == u_floor(4_000)  # some level no random pair reached sits on it
