@@ -12,6 +12,7 @@ FIELDS = (
     "date_of_birth",
     "postcode",
     "address_line",
+    "locality",  # PersonRecord v3
 )
 
 # the header a replayed dead letter carries (``earlylink deadletter replay``): the letter's

@@ -128,6 +128,7 @@ class PersonRecord(Event):
     date_of_birth: dt.date | None = None
     sex: Sex = Sex.NOT_KNOWN
     address_line: str | None = None
+    locality: str | None = None  # v3: the town, apart from the address line
     postcode: str | None = None
     related: list[RelatedRecord] = Field(default_factory=list)
     consent: ConsentState = ConsentState.PERMITTED

@@ -19,6 +19,7 @@ SHORT = {
     "date_of_birth": "dob",
     "postcode": "pc",
     "address_line": "addr",
+    "locality": "town",
 }
 
 

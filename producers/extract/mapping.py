@@ -28,6 +28,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from core.errors import ConfigurationError
+from schemas.catalogue import catalogue
 from schemas.models import MODELS, Relationship
 
 SOURCES = ("column", "columns", "template", "constant")
@@ -230,7 +231,7 @@ def load_mapping(path: Path) -> Mapping:
     mapping = Mapping(
         source_system=str(raw.get("source_system") or "").strip(),
         event_type=event_type,
-        schema_version=int(raw.get("schema_version", 2)),
+        schema_version=_version(raw, event_type),
         fields=made["fields"],
         local_ids=tuple(made["local_ids"]),
         related=tuple(made["related"]),
@@ -259,6 +260,34 @@ def field_kind(event_type: str, name: str) -> str:
     if dt.date in args:
         return "date"
     return "scalar"
+
+
+def _version(raw: dict[str, Any], event_type: str) -> int:
+    """The mapping's schema version: as given, else the newest its event type has."""
+    if raw.get("schema_version") is not None:
+        return int(raw["schema_version"])
+    types = catalogue().event_types
+    return catalogue().latest(event_type).version if event_type in types else 1
+
+
+def _version_problems(mapping: Mapping, named: set[str]) -> list[str]:
+    """A version the catalogue lacks, or fields the version does not carry (its writer would
+    drop them without a word)."""
+    versions = {v.version: v for v in catalogue().versions(mapping.event_type)}
+    chosen = versions.get(mapping.schema_version)
+    where = mapping.where("schema_version")
+    if chosen is None:
+        return [
+            f"{where}: {mapping.event_type} has no version {mapping.schema_version}"
+            f" (versions: {', '.join(map(str, versions))})"
+        ]
+    carried = {f["name"] for f in chosen.definition["fields"]}
+    return [
+        f"{mapping.where('fields', name)}: {mapping.event_type} v{chosen.version} has no field"
+        f" {name!r}; give schema_version: {max(versions)}"
+        for name in sorted(named - carried)
+        if name in MODELS[mapping.event_type].model_fields
+    ]
 
 
 def check_contract(mapping: Mapping, named: set[str] | None = None) -> list[str]:
@@ -293,7 +322,7 @@ def check_contract(mapping: Mapping, named: set[str] | None = None) -> list[str]
             f"{mapping.where('fields', subject)}: {subject} would be the same for every row"
             " (every row would be one record); name the column that holds it"
         )
-    return problems
+    return problems + _version_problems(mapping, given)
 
 
 def check_columns(mapping: Mapping, columns: list[str]) -> list[str]:

@@ -34,8 +34,8 @@ from functools import lru_cache
 from stream_processors.pseudonymise.keys import Keyring, mac
 
 # the key each encoded field is made with: names share one, so a given name recorded as a
-# family name still compares
-ENCODING_KEYS = {"given": "name", "family": "name", "address": "address"}
+# family name still compares; the locality has its own (a town is not compared with a street)
+ENCODING_KEYS = {"given": "name", "family": "name", "address": "address", "locality": "locality"}
 FILTER_BITS = 1024
 HASHES_PER_GRAM = 12
 FOLDED_BYTES = FILTER_BITS // 16

@@ -231,6 +231,7 @@ class Pseudonymiser:
             "given": clean.given.full if clean.given else None,
             "family": clean.family.core if clean.family else None,
             "address": clean.address,
+            "locality": clean.locality,
         }
         keys = ENCODING_KEYS
         return [

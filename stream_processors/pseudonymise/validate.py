@@ -65,6 +65,7 @@ class CleanPerson:
     dob: dt.date | None = None
     postcode: Postcode | None = None
     address: str | None = None
+    locality: str | None = None  # the town, when the source records it apart (v3)
     shared: dict[str, tuple[str, ...]] = field(default_factory=dict)  # scheme -> values
     related: list[tuple[str, str]] = field(default_factory=list)  # (relationship, record id)
     issues: list[tuple[str, FieldIssue]] = field(default_factory=list)
@@ -86,6 +87,7 @@ class CleanPerson:
             self.dob,
             self.postcode,
             self.address,
+            self.locality,
         )
         return sum(1 << i for i, value in enumerate(values) if value)
 
@@ -165,6 +167,8 @@ def clean_person(
             issues.append(("postcode", FieldIssue.MALFORMED_POSTCODE))
     address = _checked_text(record, "address_line", issues)
     clean.address = fold(address) if address else None
+    locality = _checked_text(record, "locality", issues)
+    clean.locality = fold(locality) if locality else None
     _clean_shared_ids(record, clean, rules)
     _clean_related(record, clean)
     return clean

@@ -256,3 +256,16 @@ def test_an_extract_with_one_record_id_for_every_row_is_refused(tmp_path: Path) 
     nowhere = Settings(kafka=KafkaSettings(bootstrap="127.0.0.1:1"))
     with pytest.raises(ConfigurationError, match="collapse into one record"):
         import_extract(nowhere, path, mapping, show_progress=False)
+
+
+def test_the_town_goes_to_locality_in_the_newest_contract(tmp_path: Path) -> None:
+    got = _one(tmp_path, "  address_line: {template: '{no} {street}'}\n  locality: town\n")
+    assert (got.event.address_line, got.event.locality) == ("12 Mill Lane", "Lambeth")
+    assert got.event.envelope.schema_version == 3  # no schema_version: the newest
+
+
+def test_a_field_the_chosen_version_lacks_is_an_error_not_dropped(tmp_path: Path) -> None:
+    text = "source_system: cc\nschema_version: 2\n" + BASE + "  locality: town\n"
+    problem = _problems(tmp_path, text)
+    assert "PersonRecord v2 has no field 'locality'; give schema_version: 3" in problem
+    assert "has no version 9" in _problems(tmp_path, text.replace("version: 2", "version: 9"))

@@ -301,3 +301,20 @@ def test_the_ledger_keeps_the_keyed_event_id_the_outgoing_envelope_carries(
     assert sent["event_time"] == event.envelope.event_time.replace(
         day=1, hour=0, minute=0, second=0, microsecond=0
     )
+
+
+def test_the_locality_is_encoded_apart_under_its_own_key(
+    person: Callable[..., Any], make_envelope: Any
+) -> None:
+    v3 = make_envelope(version=3, event_time=dt.datetime(2025, 5, 1, tzinfo=dt.UTC))
+    event = person(envelope=v3, address_line="Kingston", locality="Kingston")
+    result = _run(event)
+    assert b"Kingston" not in result.value and b"kingston" not in result.value
+    record = decode(result.value, catalogue()).record
+    encodings = {e["kind"]: e["bits"] for e in record["encodings"]}
+    assert set(encodings) == {"given", "family", "address", "locality"}
+    # the same text as a street and as a town: two keys, two unrelated encodings
+    assert encodings["address"] != encodings["locality"]
+    bad = _run(person(envelope=v3, locality="x" * 500))
+    assert bad.entry.field_issues == ("locality:FIELD_TOO_LONG",)
+    assert "locality" not in {e["kind"] for e in decode(bad.value, catalogue()).record["encodings"]}

@@ -233,3 +233,19 @@ def test_names_crossed_with_a_typo_when_the_family_field_holds_both_given_names(
     assert _levels(a, b)["given"] == "crossed_with_family"
     assert _levels(b, a)["family"] == "crossed_with_given"
     assert linked(a, b)
+
+
+def test_a_street_that_agrees_beside_a_town_that_does_not_still_counts(link: Make) -> None:
+    # one line holding both (PersonRecord v2): a town typed differently drags the street down
+    one_line = link(address_line="12 Pinkerton Road, Kingston", given_names="Zed")
+    other_town = link(address_line="12 Pinkerton Road, Surbiton", given_names="Zed")
+    assert _levels(one_line, other_town)["location"] == "postcode"
+    # the town apart (v3): the street agrees whole, and the town is weighed on its own
+    street = dict(address_line="12 Pinkerton Road", given_names="Zed")
+    home = link(locality="Kingston", **street)
+    levels = _levels(home, link(locality="Surbiton", **street))
+    assert (levels["location"], levels["locality"]) == ("postcode_address", "else")
+    assert _levels(home, link(locality="Kingstn", **street))["locality"] == "dice_70"
+    assert _levels(home, link(locality="Kingston", **street))["locality"] == "dice_90"
+    assert MODEL.weight("locality", "dice_90") > 0 > MODEL.weight("locality", "else")
+    assert "locality" not in _levels(one_line, other_town)  # absent: no evidence either way
