@@ -118,3 +118,15 @@ def test_keys_that_cross_the_cap_either_way_are_redone() -> None:
     assert crossed_cap(after, Counter({a: 1}), Counter({a: 1}), cap=3) == []  # same holders
     assert crossed_cap({a: 4}, Counter(), Counter({a: 4}), cap=3) == [a]  # born too big
     assert crossed_cap({}, Counter({a: 4}), Counter(), cap=3) == [a]  # all four left
+
+
+def test_a_family_name_in_the_same_town_meets_with_nothing_else_in_common(link: Make) -> None:
+    # FEBRL's kind of copy: no date of birth, another given name, postcode and street mistyped
+    first = link(family_name="Okafor", locality="Kingston", address_line="12 Mill Lane")
+    other = dict(given_names="Zed", date_of_birth=None, postcode="N1 1AA", address_line="9 Elm")
+    assert _meet(first, link(family_name="Okafor", locality="Kingston", **other))
+    assert not _meet(first, link(family_name="Okafor", locality="Surbiton", **other))
+    assert not _meet(first, link(family_name="Adeyemi", locality="Kingston", **other))
+    # no town recorded (every source before PersonRecord v3): the rule adds no key at all
+    assert keys_of(link(), RULES) == keys_of(link(locality=None), RULES)
+    assert len(keys_of(link(locality="Kingston"), RULES)) > len(keys_of(link(), RULES))
