@@ -58,16 +58,22 @@ def test_ids_survive_a_registry_restart_and_a_stack_down_up(stack: Settings) -> 
     subjects = {s.subject: s for s in _registry(stack).subjects() if s.subject.startswith("org.")}
     assert len(subjects) == len(catalogue().event_types)
     assert {s.compatibility for s in subjects.values()} == {"BACKWARD"}
-    assert subjects["org.earlylink.events.PersonRecord"].versions == [1, 2]
+    assert subjects["org.earlylink.events.PersonRecord"].versions == _person_versions()
 
 
-def _breaking_v3(folder: Path) -> Path:
-    """PersonRecord v3 with a new field and no default: v3 cannot read v2's data."""
-    v2 = json.loads(json.dumps(catalogue().get("PersonRecord", 2).definition))
-    v2["fields"].append({"name": "shoe_size", "type": "int"})
-    path = folder / "PersonRecord.v3.avsc"
-    path.write_text(json.dumps(v2), encoding="utf-8")
-    return path
+def _person_versions() -> list[int]:
+    return [v.version for v in catalogue().versions("PersonRecord")]
+
+
+def _breaking_next(folder: Path) -> tuple[Path, int]:
+    """The next PersonRecord version with a new field and no default: it cannot read the
+    newest version's data."""
+    newest = catalogue().latest("PersonRecord")
+    definition = json.loads(json.dumps(newest.definition))
+    definition["fields"].append({"name": "shoe_size", "type": "int"})
+    path = folder / f"PersonRecord.v{newest.version + 1}.avsc"
+    path.write_text(json.dumps(definition), encoding="utf-8")
+    return path, newest.version + 1
 
 
 def test_an_incompatible_contract_is_refused_with_a_clear_message(
@@ -76,14 +82,14 @@ def test_an_incompatible_contract_is_refused_with_a_clear_message(
     from earlylink.cli.schemas_cmd import with_files
 
     _registry(stack).register()
-    proposed = _breaking_v3(tmp_path)
+    proposed, version = _breaking_next(tmp_path)
     registry = _registry(stack, with_files([proposed]))
     problems = registry.check()
-    assert len(problems) == 1 and "org.earlylink.events.PersonRecord v3" in problems[0]
+    assert len(problems) == 1 and f"org.earlylink.events.PersonRecord v{version}" in problems[0]
     with pytest.raises(RegistryError, match="not BACKWARD-compatible") as refused:
         registry.register()
     assert "org.earlylink.events.PersonRecord" in str(refused.value)
-    assert registry.client.get_versions("org.earlylink.events.PersonRecord") == [1, 2]
+    assert registry.client.get_versions("org.earlylink.events.PersonRecord") == _person_versions()
 
     cli = [sys.executable, "-m", "earlylink", "schemas", "check"]
     bad = subprocess.run([*cli, str(proposed)], capture_output=True, text=True, check=False)
