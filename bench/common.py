@@ -4,6 +4,7 @@ the processors run as real processes against them."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ from earlylink.topics import ensure_topics
 from producers.synthetic.services import SERVICES
 from sink import admin
 from sink.sources import add_sources
+from stream_processors.app import processor_folder
 
 SECRET = "5a" * 32  # a throwaway benchmark secret, never a deployment's
 
@@ -52,6 +54,8 @@ def scratch(web_port: int = 16090) -> Iterator[Settings]:
         yield settings
     finally:
         admin.drop_database(base.database_dsn, name)
+        for stage in ("pseudonymise", "resolve"):  # the processors' faust data folders
+            shutil.rmtree(processor_folder(settings) / settings.kafka.group(stage), True)
 
 
 def start_processor(

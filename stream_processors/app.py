@@ -15,6 +15,7 @@ import ssl
 import traceback
 from collections.abc import Iterator, Sequence
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -51,13 +52,23 @@ def broker_credentials(kafka: KafkaSettings) -> faust.types.auth.CredentialsT | 
 WEB_PORT_OFFSET = {"pseudonymise": 0, "resolve": 1}
 
 
+def processor_folder(settings: Settings) -> Path:
+    """Where the processors' faust data folders are, one per app id."""
+    return settings.paths.state_dir / "processors"
+
+
 def make_app(settings: Settings, app_id: str, stage: str) -> faust.App:
     """A faust app talking to the configured Kafka, with raw bytes in and out.
 
-    Each stage serves its web endpoints on its own port (base port + the stage's offset)."""
+    Each stage serves its web endpoints on its own port (base port + the stage's offset).
+    faust's data folder is ``<state dir>/processors/<app id>``, not its default of a folder in
+    whatever directory the processor was started from."""
     kafka = settings.kafka
+    folder = processor_folder(settings)
+    folder.mkdir(parents=True, exist_ok=True)  # faust makes the app's folder, not its parents
     app = ResumingApp(
         app_id,
+        datadir=str(folder / "{conf.name}"),
         broker=f"kafka://{kafka.bootstrap}",
         broker_credentials=broker_credentials(kafka),
         value_serializer="raw",

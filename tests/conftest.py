@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -138,11 +139,17 @@ TEST_SOURCES = (
 
 
 def _drop(stack: Settings, db_name: str, settings: Settings | None = None) -> None:
-    """The test's database, and its topics (a broker kept across many runs otherwise gathers
-    tens of thousands of partitions and runs out of file descriptors)."""
+    """The test's database, its processors' data folders and its topics (a broker kept
+    across many runs otherwise gathers tens of thousands of partitions and runs out of file
+    descriptors)."""
     admin.drop_database(stack.database_dsn, db_name)
     if settings is not None:
         from confluent_kafka.admin import AdminClient
+
+        from stream_processors.app import processor_folder
+
+        for stage in ("pseudonymise", "resolve"):  # the processors' faust data folders
+            shutil.rmtree(processor_folder(settings) / settings.kafka.group(stage), True)
 
         kafka = AdminClient(settings.kafka.client_config())
         prefix = settings.kafka.topic_prefix + "."
