@@ -124,7 +124,8 @@ def summary(settings: Settings, result: DemoResult, console: Console) -> None:
         ("events published (this run)", f"{result.published.delivered:,}"),
         ("source systems", f"{len(rows)}"),
         (
-            "received = pseudonymised + suppressed + dead-lettered + quarantined",
+            "received (every run in this store) = pseudonymised + suppressed"
+            " + dead-lettered + quarantined",
             f"{sum(r.received for r in rows):,} = {sum(r.pseudonymised for r in rows):,} + "
             f"{sum(r.suppressed for r in rows):,} + {sum(r.dead_lettered for r in rows):,} + "
             f"{sum(r.quarantined for r in rows):,}",
