@@ -231,7 +231,7 @@ def load_mapping(path: Path) -> Mapping:
     mapping = Mapping(
         source_system=str(raw.get("source_system") or "").strip(),
         event_type=event_type,
-        schema_version=_version(raw, event_type),
+        schema_version=_version(raw, event_type, shell.where("schema_version"), problems),
         fields=made["fields"],
         local_ids=tuple(made["local_ids"]),
         related=tuple(made["related"]),
@@ -262,10 +262,13 @@ def field_kind(event_type: str, name: str) -> str:
     return "scalar"
 
 
-def _version(raw: dict[str, Any], event_type: str) -> int:
+def _version(raw: dict[str, Any], event_type: str, where: str, problems: list[str]) -> int:
     """The mapping's schema version: as given, else the newest its event type has."""
-    if raw.get("schema_version") is not None:
-        return int(raw["schema_version"])
+    given = raw.get("schema_version")
+    if given is not None:
+        if isinstance(given, int) and not isinstance(given, bool):
+            return given
+        problems.append(f"{where}: a whole number, such as 3 (not {given!r})")
     types = catalogue().event_types
     return catalogue().latest(event_type).version if event_type in types else 1
 

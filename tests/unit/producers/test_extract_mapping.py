@@ -269,3 +269,6 @@ def test_a_field_the_chosen_version_lacks_is_an_error_not_dropped(tmp_path: Path
     problem = _problems(tmp_path, text)
     assert "PersonRecord v2 has no field 'locality'; give schema_version: 3" in problem
     assert "has no version 9" in _problems(tmp_path, text.replace("version: 2", "version: 9"))
+    assert "schema_version: a whole number" in _problems(
+        tmp_path, text.replace("version: 2", "version: two")
+    )
