@@ -4,7 +4,6 @@ the processors run as real processes against them."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from earlylink.topics import ensure_topics
 from producers.synthetic.services import SERVICES
 from sink import admin
 from sink.sources import add_sources
-from stream_processors.app import processor_folder
+from stream_processors.app import remove_data_folders
 
 SECRET = "5a" * 32  # a throwaway benchmark secret, never a deployment's
 
@@ -54,8 +53,7 @@ def scratch(web_port: int = 16090) -> Iterator[Settings]:
         yield settings
     finally:
         admin.drop_database(base.database_dsn, name)
-        for stage in ("pseudonymise", "resolve"):  # the processors' faust data folders
-            shutil.rmtree(processor_folder(settings) / settings.kafka.group(stage), True)
+        remove_data_folders(settings)
 
 
 def start_processor(

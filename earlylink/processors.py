@@ -20,7 +20,9 @@ PROCESSORS = ("pseudonymise", "resolve")
 
 
 def processor(settings: Settings, name: str) -> ManagedProcess:
-    folder = settings.paths.state_dir / "processors"
+    from stream_processors.app import processor_folder
+
+    folder = processor_folder(settings)
     folder.mkdir(parents=True, exist_ok=True)
     return ManagedProcess(
         name=name,

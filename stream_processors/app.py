@@ -11,6 +11,7 @@ import contextlib
 import gc
 import logging
 import os
+import shutil
 import ssl
 import traceback
 from collections.abc import Iterator, Sequence
@@ -53,8 +54,14 @@ WEB_PORT_OFFSET = {"pseudonymise": 0, "resolve": 1}
 
 
 def processor_folder(settings: Settings) -> Path:
-    """Where the processors' faust data folders are, one per app id."""
+    """Where the processors keep their faust data folders (one per app id), pids and logs."""
     return settings.paths.state_dir / "processors"
+
+
+def remove_data_folders(settings: Settings) -> None:
+    """The faust data folders of ``settings``' stages (a bench's or a test's, when it ends)."""
+    for stage in WEB_PORT_OFFSET:
+        shutil.rmtree(processor_folder(settings) / settings.kafka.group(stage), ignore_errors=True)
 
 
 def make_app(settings: Settings, app_id: str, stage: str) -> faust.App:

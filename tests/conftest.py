@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -146,10 +145,9 @@ def _drop(stack: Settings, db_name: str, settings: Settings | None = None) -> No
     if settings is not None:
         from confluent_kafka.admin import AdminClient
 
-        from stream_processors.app import processor_folder
+        from stream_processors.app import remove_data_folders
 
-        for stage in ("pseudonymise", "resolve"):  # the processors' faust data folders
-            shutil.rmtree(processor_folder(settings) / settings.kafka.group(stage), True)
+        remove_data_folders(settings)
 
         kafka = AdminClient(settings.kafka.client_config())
         prefix = settings.kafka.topic_prefix + "."
