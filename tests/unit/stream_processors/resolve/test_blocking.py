@@ -130,3 +130,29 @@ def test_a_family_name_in_the_same_town_meets_with_nothing_else_in_common(link: 
     # no town recorded (every source before PersonRecord v3): the rule adds no key at all
     assert keys_of(link(), RULES) == keys_of(link(locality=None), RULES)
     assert len(keys_of(link(locality="Kingston"), RULES)) > len(keys_of(link(), RULES))
+
+
+def test_the_same_names_meet_after_a_move_to_another_district(link: Make) -> None:
+    # the borough's commonest miss: an adult with no date of birth recorded, moved house
+    first = link(role=Role.PARENT, date_of_birth=None, address_line="12 Mill Lane")
+    moved = dict(role=Role.PARENT, date_of_birth=None, postcode="N1 1AA", address_line="9 Elm")
+    assert _meet(first, link(**moved))
+    assert _meet(first, link(given_names="Okafor", family_name="Amara", **moved))  # swapped
+    assert not _meet(first, link(given_names="Zed", **moved))
+
+
+def test_a_given_name_at_a_similar_address_meets_past_a_family_name_typo(link: Make) -> None:
+    # FEBRL's kind of copy: no date of birth, the family name one edit away, postcode mistyped
+    # (a near address meets by chance, banded: test_lsh_bands_meet_similar_encodings_only)
+    first = link(date_of_birth=None, address_line="12 Pinkerton Circuit", postcode="N1 1AA")
+    typo = dict(date_of_birth=None, family_name="Okafro", postcode="N1 1AB")
+    assert _meet(first, link(address_line="12 Pinkerton Circuit", **typo))
+    assert not _meet(first, link(address_line="7 Harbour Road", **typo))
+    assert not _meet(first, link(given_names="Zed", address_line="12 Pinkerton Circuit", **typo))
+
+
+def test_a_given_name_in_the_same_town_meets_past_a_family_name_typo(link: Make) -> None:
+    first = link(date_of_birth=None, locality="Kingston", address_line="12 Mill Lane")
+    other = dict(date_of_birth=None, family_name="Okafro", postcode="N1 1AA", address_line="9 Elm")
+    assert _meet(first, link(locality="Kingston", **other))
+    assert not _meet(first, link(locality="Surbiton", **other))
