@@ -7,6 +7,7 @@ it with the newest version of the same event type, so old and new producers inte
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -101,6 +102,13 @@ class Catalogue:
 
     def by_fingerprint(self, digest: bytes) -> SchemaVersion | None:
         return self._by_fingerprint.get(digest)
+
+    @property
+    def digest(self) -> str:
+        """One short hex digest of every contract version's fingerprint: two catalogues that
+        read the same messages have the same (what a reader could not read, it still cannot)."""
+        joined = b"".join(sorted(self._by_fingerprint))
+        return hashlib.sha256(joined).hexdigest()[:16]
 
 
 def load_from_files(files: dict[str, str]) -> Catalogue:

@@ -667,15 +667,19 @@ async def quarantine(conn: Conn, rows: list[QuarantineRow]) -> None:
             )
 
 
-async def unattributed_quarantine(conn: Conn, limit: int) -> list[QuarantineRow]:
+async def unattributed_quarantine(
+    conn: Conn, after: tuple[str, int, int] | None, limit: int
+) -> list[QuarantineRow]:
     """Up to ``limit`` messages set aside, not replayed, with no event known (a resolver that
-    could not decode them wrote them), in position order."""
+    could not decode them wrote them), in position order after ``after`` (topic, partition,
+    offset; None: from the first)."""
     async with conn.cursor(row_factory=class_row(QuarantineRow)) as cur:
         await cur.execute(
             "SELECT topic, kafka_partition, kafka_offset, event_id, source_system, event_type,"
             " reason, payload FROM resolve_quarantine WHERE event_id IS NULL"
-            " AND replayed_at IS NULL ORDER BY topic, kafka_partition, kafka_offset LIMIT %s",
-            (limit,),
+            " AND replayed_at IS NULL AND (topic, kafka_partition, kafka_offset) > (%s, %s, %s)"
+            " ORDER BY topic, kafka_partition, kafka_offset LIMIT %s",
+            (*(after or ("", -1, -1)), limit),
         )
         return await cur.fetchall()
 

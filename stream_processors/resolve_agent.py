@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 PSEUDO_TYPES = ("PseudoRecord", "PseudoActivity")
 BLOCKING_STATE = "blocking_rules"
 MODEL_STATE = "resolver_model"  # the model the resolver runs: ``earlylink relink`` must match it
+QUARANTINE_STATE = "quarantine_read_with"  # the catalogue that read every unread row
 RELINK_STATE = "relink"  # how far ``earlylink relink`` got, with which model
 SIZE_EVERY = 200  # batches between counts of the store's active records (``check_size``)
 
@@ -113,23 +114,34 @@ class Resolver:
         and check the store's size against it."""
         async with conn.transaction():
             await self._record_model(conn)
-            read = await self._attribute_quarantined(conn)
+            read = await self.attribute_quarantined(conn)
         if read:
             log.info("%d quarantined messages readable now: their event, source and type", read)
         await self.check_size(conn)
 
-    async def _attribute_quarantined(self, conn: graph.Conn, limit: int = 10_000) -> int:
+    async def attribute_quarantined(self, conn: graph.Conn, chunk: int = 1_000) -> int:
         """Messages an older resolver set aside without reading them (a contract it did not
         know) get the event, source and type this one can read, so that the reconciliation
-        counts them as quarantined rather than as gone on to linkage; returns how many."""
-        rows = []
-        for row in await graph.unattributed_quarantine(conn, limit):
-            message = RawMessage(row.topic, row.kafka_partition, row.kafka_offset, row.payload)
-            read = self._quarantine_row(message, row.reason)
-            if read.event_id is not None:
-                rows.append(read)
-        await graph.attribute_quarantine(conn, rows)
-        return len(rows)
+        counts them as quarantined rather than as gone on to linkage; returns how many. Every
+        such row is read, ``chunk`` at a time, once per catalogue of contracts: what this
+        catalogue could not read stays unreadable until the catalogue changes."""
+        if await graph.state(conn, QUARANTINE_STATE) == self.contracts.digest:
+            return 0
+        read, after = 0, None
+        while rows := await graph.unattributed_quarantine(conn, after, chunk):
+            found = []
+            for row in rows:
+                message = RawMessage(row.topic, row.kafka_partition, row.kafka_offset, row.payload)
+                attributed = self._quarantine_row(message, row.reason)
+                if attributed.event_id is not None:
+                    found.append(attributed)
+            await graph.attribute_quarantine(conn, found)
+            read += len(found)
+            after = (rows[-1].topic, rows[-1].kafka_partition, rows[-1].kafka_offset)
+            if len(rows) < chunk:
+                break
+        await graph.set_state(conn, QUARANTINE_STATE, self.contracts.digest)
+        return read
 
     def size_due(self) -> bool:
         """Count one more batch landed; whether it is time to ``check_size`` again."""

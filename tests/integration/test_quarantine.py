@@ -10,6 +10,7 @@ the reconciliation counts it as linked, and a second replay sends nothing again.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import subprocess
@@ -195,3 +196,55 @@ def test_quarantined_record_listed_replayed_and_linked_once(
     headers = headers_of(again_sent.headers() or [])
     assert headers[REPLAYED_FROM] == f"{pseudonymised}:{partition}:{offset}"
     assert resolve.poll() is None and pseudo.poll() is None
+
+
+def test_the_resolver_reads_past_any_number_of_unreadable_rows_once_per_catalogue(
+    isolated: Callable[..., Settings], monkeypatch: Any
+) -> None:
+    """Rows no contract reads stay unread, and used to be read again from the first on every
+    start, up to a fixed number: a readable row behind that many was never reached. The
+    resolver now pages through every unread row, and reads them again only when its
+    catalogue of contracts has changed since."""
+    from schemas.catalogue import catalogue
+    from sink import graph
+    from stream_processors.resolve.model import load_model
+    from stream_processors.resolve_agent import Resolver
+    from tests.pseudonymised import forwarded
+
+    settings = isolated()
+    topic = settings.kafka.topic("pseudonymised")
+    (readable,) = forwarded([_person()], b"q")
+    rows = [(topic, 0, n, OLD_REASON, b"\x00not an event") for n in range(25)]
+    rows.append((topic, 0, 25, OLD_REASON, readable))
+    with psycopg.connect(settings.database_dsn) as conn:
+        conn.cursor().executemany(
+            "INSERT INTO resolve_quarantine (topic, kafka_partition, kafka_offset, reason,"
+            " payload) VALUES (%s, %s, %s, %s, %s)",
+            rows,
+        )
+    resolver = Resolver(settings, catalogue(), load_model())
+    pages: list[int] = []
+    unread = graph.unattributed_quarantine
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        found = await unread(*args, **kwargs)
+        pages.append(len(found))
+        return found
+
+    monkeypatch.setattr(graph, "unattributed_quarantine", counted)
+
+    async def start() -> int:
+        connecting = psycopg.AsyncConnection.connect(settings.database_dsn)
+        async with await connecting as conn, conn.transaction():
+            return await resolver.attribute_quarantined(conn, chunk=10)
+
+    assert asyncio.run(start()) == 1
+    assert pages == [10, 10, 6]
+    with psycopg.connect(settings.database_dsn) as conn:
+        found = conn.execute(
+            "SELECT kafka_offset, source_system, event_type FROM resolve_quarantine"
+            " WHERE event_id IS NOT NULL"
+        ).fetchall()
+    assert found == [(25, SOURCE, "PseudoRecord")]
+    assert asyncio.run(start()) == 0  # the same contracts: nothing read again
+    assert pages == [10, 10, 6]

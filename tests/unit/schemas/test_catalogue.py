@@ -55,6 +55,14 @@ def test_fingerprints_are_unique() -> None:
     assert len(prints) == len(set(prints))
 
 
+def test_the_digest_changes_with_the_versions_a_catalogue_reads() -> None:
+    shipped = catalogue()
+    versions = [v for t in shipped.event_types for v in shipped.versions(t)]
+    assert Catalogue(list(reversed(versions))).digest == shipped.digest  # order does not count
+    assert Catalogue(versions[:-1]).digest != shipped.digest
+    assert len(shipped.digest) == 16 and int(shipped.digest, 16) >= 0
+
+
 def _sample(event_type: str, make_person: Any) -> dict[str, Any]:
     assert event_type == "PersonRecord"
     return dict(make_person(former_family_names=["Adeyemi"]).to_avro())
