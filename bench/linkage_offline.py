@@ -7,7 +7,8 @@ without Kafka or PostgreSQL. A batch run is what the streamed resolver must equa
 sequence-neutral), so this reads the same partition in a fraction of the time;
 ``bench.linkage_quality`` is the measurement of record, streamed, with Splink beside it.
 
-``python -m bench.linkage_offline [--only FEBRL1,FEBRL2,borough] [--families N] [--train]``
+``python -m bench.linkage_offline [--only FEBRL1,FEBRL2,borough] [--families N] [--model M]
+[--misses N] [--unblocked N]``
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from stream_processors.pseudonymise.rules import rules_from
 from stream_processors.pseudonymise.stage import Pseudonymiser
 from stream_processors.resolve.batch import recluster, score_changed
 from stream_processors.resolve.blocking import candidate_pairs
-from stream_processors.resolve.diagnose import by_cause, misses
+from stream_processors.resolve.diagnose import by_cause, misses, unblocked
 from stream_processors.resolve.model import Model, load_model
 from stream_processors.resolve.pairwise import pairwise
 from stream_processors.resolve.records import LinkRecord, from_pseudo
@@ -184,12 +185,25 @@ def _show_misses(data: Offline, model: Model, limit: int) -> None:
         print("   ", miss.describe())
 
 
+def _show_unblocked(data: Offline, model: Model, limit: int) -> None:
+    patterns = unblocked(data.records, data.truth, model, CAP)
+    print(f"  {data.name}: {sum(n for _, n in patterns)} true pairs share no key within the cap")
+    for levels, n in patterns[:limit]:
+        print(f"    {n} {', '.join(levels)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", default="FEBRL1,FEBRL2,borough")
     parser.add_argument("--families", type=int, default=2000)
     parser.add_argument("--model", type=Path, default=None, help="a model file to start from")
     parser.add_argument("--misses", type=int, default=0, help="list this many wrong pairs")
+    parser.add_argument(
+        "--unblocked",
+        type=int,
+        default=0,
+        help="list this many level patterns of the true pairs no blocking key joins",
+    )
     args = parser.parse_args()
     makers = {"FEBRL1": lambda: febrl(1), "FEBRL2": lambda: febrl(2)}
     makers["borough"] = lambda: borough(args.families)
@@ -210,6 +224,8 @@ def main() -> None:
         print(_row(data, "trained", trained, time.perf_counter() - started), flush=True)
         if args.misses:
             _show_misses(data, trained, args.misses)
+        if args.unblocked:
+            _show_unblocked(data, shipped, args.unblocked)
 
 
 if __name__ == "__main__":

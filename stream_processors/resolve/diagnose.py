@@ -107,6 +107,26 @@ def _explain(
     return Miss(kind, cause, a.record_key, b.record_key, score)
 
 
+def unblocked(
+    records: Sequence[LinkRecord], truth: dict[str, str], model: Model, cap: int
+) -> list[tuple[tuple[str, ...], int]]:
+    """The true pairs that share no blocking key within the cap (what blocking recall counts
+    as missed, whether or not clustering joins them through others), grouped by their levels
+    (``comparison=level``, levels only), most pairs first: what a new blocking rule must
+    reach."""
+    held = [r for r in records if r.record_key in truth]
+    keys = {r.record_key: set(keys_of(r, model.blocking)) for r in held}
+    sizes: Counter[bytes] = Counter(t for ts in keys.values() for t in ts)
+    by_key = {r.record_key: r for r in held}
+    patterns: Counter[tuple[str, ...]] = Counter()
+    for group in _groups({k: p for k, p in truth.items() if k in by_key}):
+        for x, y in itertools.combinations(group, 2):
+            if not _shares_key(keys, x, y, sizes, cap):
+                score = score_pair(by_key[x], by_key[y], model)
+                patterns[tuple(f"{c}={lv}" for c, lv, _ in score.levels)] += 1
+    return patterns.most_common()
+
+
 def by_cause(found: Sequence[Miss]) -> list[tuple[str, str, int]]:
     """(kind, cause, pairs), most pairs first."""
     counts = Counter((m.kind, m.cause) for m in found)
