@@ -191,6 +191,8 @@ def _plain(schema: Any, default: Any) -> bool:
     if default is None:
         return True
     kind = schema.get("type") if isinstance(schema, dict) else schema
+    if not isinstance(kind, str):
+        return False  # a union with a value as its default: resolution's job
     if isinstance(default, list | dict):
         return not default and kind == ("array" if isinstance(default, list) else "map")
     scalar = {"string": str, "enum": str, "boolean": bool, "int": int, "long": int}

@@ -101,3 +101,20 @@ def test_a_change_other_than_added_defaults_takes_the_resolving_reader() -> None
     one, two, three = cat.versions("X")
     assert added_defaults(one, three) is None
     assert added_defaults(two, three) == {"m": None}
+
+
+def test_an_added_union_with_a_value_as_its_default_takes_the_resolving_reader() -> None:
+    """A union's default is its first branch's value: fastavro resolves it, so it is no plain
+    default to fill in; and working that out must not raise (it ran before every decode of
+    such a version, outside the decode's own error handling: every message would stop)."""
+    from schemas.catalogue import load_from_files
+    from schemas.wire import added_defaults
+
+    envelope = '{"type":"record","name":"Envelope","namespace":"org.earlylink.events","fields":[{"name":"event_id","type":"string"}]}'  # noqa: E501
+    head = '{"type":"record","name":"X","namespace":"org.earlylink.events","fields":['
+    env = '{"name":"envelope","type":"org.earlylink.events.Envelope"}'
+    v1 = head + env + "]}"
+    v2 = head + env + ',{"name":"m","type":["string","null"],"default":"none"}]}'
+    cat = load_from_files({"Envelope.avsc": envelope, "X.v1.avsc": v1, "X.v2.avsc": v2})
+    one, two = cat.versions("X")
+    assert added_defaults(one, two) is None
