@@ -42,6 +42,14 @@ def _shares_key(
     return any(sizes[t] <= cap for t in keys[a] & keys[b])
 
 
+def _blocking_index(
+    records: Sequence[LinkRecord], model: Model
+) -> tuple[dict[str, set[bytes]], Counter[bytes]]:
+    """Each record's blocking keys, and how many records hold each key."""
+    keys = {r.record_key: set(keys_of(r, model.blocking)) for r in records}
+    return keys, Counter(t for ts in keys.values() for t in ts)
+
+
 def _groups(of: dict[str, str]) -> list[list[str]]:
     members: dict[str, list[str]] = defaultdict(list)
     for key, person in of.items():
@@ -60,8 +68,7 @@ def misses(
     by_key = {
         r.record_key: r for r in records if r.record_key in truth and r.record_key in predicted
     }
-    keys = {r.record_key: set(keys_of(r, model.blocking)) for r in records}
-    sizes: Counter[bytes] = Counter(t for ts in keys.values() for t in ts)
+    keys, sizes = _blocking_index(records, model)
     live = model.counted_terms(records)  # the store's counts, as the resolver weighs names
     found: list[Miss] = []
     truth_of = {k: truth[k] for k in by_key}
@@ -114,10 +121,8 @@ def unblocked(
     as missed, whether or not clustering joins them through others), grouped by their levels
     (``comparison=level``, levels only), most pairs first: what a new blocking rule must
     reach."""
-    held = [r for r in records if r.record_key in truth]
-    keys = {r.record_key: set(keys_of(r, model.blocking)) for r in held}
-    sizes: Counter[bytes] = Counter(t for ts in keys.values() for t in ts)
-    by_key = {r.record_key: r for r in held}
+    keys, sizes = _blocking_index(records, model)  # every record fills the blocks
+    by_key = {r.record_key: r for r in records if r.record_key in truth}
     patterns: Counter[tuple[str, ...]] = Counter()
     for group in _groups({k: p for k, p in truth.items() if k in by_key}):
         for x, y in itertools.combinations(group, 2):
