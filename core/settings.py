@@ -334,6 +334,11 @@ class Settings:
         return self.pseudonymisation.key_dir or self.paths.state_dir / "keys"
 
     @property
+    def processor_dir(self) -> Path:
+        """Where the processors keep their faust data folders (one per app id), pids and logs."""
+        return self.paths.state_dir / "processors"
+
+    @property
     def deadletter_key_dir(self) -> Path:
         return self.pseudonymisation.deadletter_key_dir or self.key_dir / "deadletter"
 

@@ -20,9 +20,7 @@ PROCESSORS = ("pseudonymise", "resolve")
 
 
 def processor(settings: Settings, name: str) -> ManagedProcess:
-    from stream_processors.app import processor_folder
-
-    folder = processor_folder(settings)
+    folder = settings.processor_dir
     folder.mkdir(parents=True, exist_ok=True)
     return ManagedProcess(
         name=name,

@@ -16,7 +16,6 @@ import ssl
 import traceback
 from collections.abc import Iterator, Sequence
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import faust
@@ -53,15 +52,10 @@ def broker_credentials(kafka: KafkaSettings) -> faust.types.auth.CredentialsT | 
 WEB_PORT_OFFSET = {"pseudonymise": 0, "resolve": 1}
 
 
-def processor_folder(settings: Settings) -> Path:
-    """Where the processors keep their faust data folders (one per app id), pids and logs."""
-    return settings.paths.state_dir / "processors"
-
-
 def remove_data_folders(settings: Settings) -> None:
     """The faust data folders of ``settings``' stages (a bench's or a test's, when it ends)."""
     for stage in WEB_PORT_OFFSET:
-        shutil.rmtree(processor_folder(settings) / settings.kafka.group(stage), ignore_errors=True)
+        shutil.rmtree(settings.processor_dir / settings.kafka.group(stage), ignore_errors=True)
 
 
 def make_app(settings: Settings, app_id: str, stage: str) -> faust.App:
@@ -71,7 +65,7 @@ def make_app(settings: Settings, app_id: str, stage: str) -> faust.App:
     faust's data folder is ``<state dir>/processors/<app id>``, not its default of a folder in
     whatever directory the processor was started from."""
     kafka = settings.kafka
-    folder = processor_folder(settings)
+    folder = settings.processor_dir
     folder.mkdir(parents=True, exist_ok=True)  # faust makes the app's folder, not its parents
     app = ResumingApp(
         app_id,

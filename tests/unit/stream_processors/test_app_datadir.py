@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.settings import PathSettings, Settings
-from stream_processors.app import make_app, processor_folder, remove_data_folders
+from stream_processors.app import make_app, remove_data_folders
 
 
 def test_the_data_folder_is_under_the_state_directory(
@@ -27,7 +27,7 @@ def test_the_data_folder_is_under_the_state_directory(
 
 def test_a_runs_data_folders_are_removed_and_no_others(tmp_path: Path) -> None:
     settings = Settings(paths=PathSettings(state_dir=tmp_path))
-    folders = processor_folder(settings)
+    folders = settings.processor_dir
     for name in (settings.kafka.group("pseudonymise"), settings.kafka.group("resolve"), "other"):
         (folders / name).mkdir(parents=True)
     (folders / "resolve.log").write_text("kept")
