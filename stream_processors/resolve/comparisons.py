@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from stream_processors import shared_ids as idkinds
@@ -18,6 +18,7 @@ from stream_processors.resolve.records import LinkRecord
 
 NULL = "null"
 Predicate = Callable[[LinkRecord, LinkRecord], bool]
+Holds = Callable[[LinkRecord], bool]  # one record has the data a comparison needs
 
 
 def same(kind: str) -> Predicate:
@@ -62,13 +63,18 @@ def meet(multi_kind: str) -> Predicate:
     return check
 
 
+# The Dice levels of a comparison (90, then 75) ask the same pair twice, and a crossed pair
+# asks it again: the last few answers are kept (encodings are bytes: their hashes are cached)
+_dice = lru_cache(maxsize=64)(dice)
+
+
 def similar(kind: str, at_least: float) -> Predicate:
     def check(a: LinkRecord, b: LinkRecord) -> bool:
         x = a.encodings.get(kind)
         if x is None:
             return False
         y = b.encodings.get(kind)
-        return y is not None and dice(x, y) >= at_least
+        return y is not None and _dice(x, y) >= at_least
 
     return check
 
@@ -118,7 +124,7 @@ def crossed_names(a: LinkRecord, b: LinkRecord) -> bool:
             return False  # neither (not a swap) or both (``swapped_names`` says so)
         first, second = ("family", "given") if g_to_f else ("given", "family")
         p, q = x.encodings.get(first), y.encodings.get(second)
-        return p is not None and q is not None and dice(p, q) >= CROSSED_DICE
+        return p is not None and q is not None and _dice(p, q) >= CROSSED_DICE
 
     return one_way(a, b) or one_way(b, a)
 
@@ -130,8 +136,12 @@ def all_of(*predicates: Predicate) -> Predicate:
     return check
 
 
+def _sex_known(r: LinkRecord) -> bool:
+    return r.sex in ("FEMALE", "MALE")
+
+
 def sex_known(a: LinkRecord, b: LinkRecord) -> bool:
-    return a.sex in ("FEMALE", "MALE") and b.sex in ("FEMALE", "MALE")
+    return _sex_known(a) and _sex_known(b)
 
 
 def same_sex(a: LinkRecord, b: LinkRecord) -> bool:
@@ -148,23 +158,38 @@ class Level:
 
 @dataclass(frozen=True)
 class Comparison:
-    """An ordered list of levels; ``present`` tells whether both sides have the data."""
+    """An ordered list of levels; ``present`` tells whether both sides have the data, and
+    ``holds`` whether one side has what it takes (a batch asks it once per record, not once
+    per pair): ``present`` is ``holds(a) and holds(b)``, or for a ``pairwise`` comparison
+    implies it (shared ids: the two must hold one in the same scheme)."""
 
     name: str
     present: Predicate = field(compare=False)
     levels: tuple[Level, ...] = ()
     otherwise: str = "else"
     spec: dict[str, Any] = field(default_factory=dict)  # as in the file, without the levels
+    holds: Holds | None = field(default=None, compare=False)  # None: always pairwise
+    pairwise: bool = False
+
+    @property
+    def asks_pair(self) -> bool:
+        """Whether ``present`` must be asked of each pair (``holds`` does not settle it)."""
+        return self.pairwise or self.holds is None
 
     def level(self, a: LinkRecord, b: LinkRecord) -> str:
         return self.applying(a, b) if self.present(a, b) else NULL
 
     def applying(self, a: LinkRecord, b: LinkRecord) -> str:
         """The first level that applies, for a pair with the data on both sides."""
-        for level in self.levels:
-            if level.applies(a, b):
-                return level.name
+        for applies, name in self._chain:
+            if applies(a, b):
+                return name
         return self.otherwise
+
+    @cached_property
+    def _chain(self) -> tuple[tuple[Predicate, str], ...]:
+        """The levels' tests and names, unpacked once (asked for every scored pair)."""
+        return tuple((lv.applies, lv.name) for lv in self.levels)
 
     def tf_kind(self, level: str) -> str | None:
         return self._tf.get(level)
@@ -175,22 +200,29 @@ class Comparison:
         return {lv.name: lv.tf for lv in self.levels if lv.tf}
 
 
-def both(*kinds: str, encodings: tuple[str, ...] = ()) -> Predicate:
-    """Both records have at least one of ``kinds`` (tokens) or ``encodings``."""
+def has(*kinds: str, encodings: tuple[str, ...] = ()) -> Holds:
+    """A record has at least one of ``kinds`` (tokens) or ``encodings``."""
 
-    if len(kinds) == 1 and not encodings:  # asked of every comparison of every pair
-        (kind,) = kinds
-        return lambda a, b: kind in a.tokens and kind in b.tokens
-
-    def has(r: LinkRecord) -> bool:
+    def holds(r: LinkRecord) -> bool:
         tokens, encoded = r.tokens, r.encodings
         for k in kinds:
             if k in tokens:
                 return True
         return any(e in encoded for e in encodings)
 
+    return holds
+
+
+def both(*kinds: str, encodings: tuple[str, ...] = ()) -> Predicate:
+    """Both records have at least one of ``kinds`` (tokens) or ``encodings``."""
+
+    if len(kinds) == 1 and not encodings:  # asked of every comparison of every pair
+        (kind,) = kinds
+        return lambda a, b: kind in a.tokens and kind in b.tokens
+    holds = has(*kinds, encodings=encodings)
+
     def check(a: LinkRecord, b: LinkRecord) -> bool:
-        return has(a) and has(b)
+        return holds(a) and holds(b)
 
     return check
 
@@ -235,16 +267,22 @@ def predicate_from(when: dict[str, Any]) -> Predicate:
         raise ValueError(f"bad argument for {test!r}: {argument!r}") from exc
 
 
-def present_from(spec: dict[str, Any]) -> Predicate:
+def _holds_shared_ids(r: LinkRecord) -> bool:
+    return bool(r.shared_ids)
+
+
+def present_from(spec: dict[str, Any]) -> tuple[Predicate, Holds, bool]:
+    """A comparison's ``present`` test, its ``holds`` and whether it is ``pairwise`` (shared
+    ids are present when the two hold one in the same scheme: a pair's property)."""
     if spec.get("shared_ids"):
-        return shared_id_present
+        return shared_id_present, _holds_shared_ids, True
     if spec.get("sex_known"):
-        return sex_known
+        return sex_known, _sex_known, False
     kinds = tuple(spec.get("tokens", ()))
     encodings = tuple(spec.get("encodings", ()))
     if not kinds and not encodings:
         raise ValueError(f"'present' names no tokens or encodings: {spec!r}")
-    return both(*kinds, encodings=encodings)
+    return both(*kinds, encodings=encodings), has(*kinds, encodings=encodings), False
 
 
 def comparison_from(spec: dict[str, Any]) -> Comparison:
@@ -267,4 +305,5 @@ def comparison_from(spec: dict[str, Any]) -> Comparison:
     if len(set(names)) != len(names) or NULL in names:
         raise ValueError(f"comparison {name!r}: level names must be distinct and not {NULL!r}")
     head = {k: v for k, v in spec.items() if k != "levels"}
-    return Comparison(name, present_from(spec["present"]), built, otherwise["name"], head)
+    present, holds, pairwise = present_from(spec["present"])
+    return Comparison(name, present, built, otherwise["name"], head, holds, pairwise)

@@ -97,6 +97,34 @@ class Model:
     def _by_name(self) -> dict[str, Comparison]:
         return {c.name: c for c in self.comparisons}
 
+    def presence(self, record: LinkRecord) -> int:
+        """A bit per comparison (in order) that ``record`` has the data for (``Comparison.
+        holds``; one without it is asked of each pair): worked out once per record of a
+        batch, and-ed per pair (``present_in``)."""
+        mask = 0
+        for bit, comparison in enumerate(self.comparisons):
+            if comparison.holds is None or comparison.holds(record):
+                mask |= 1 << bit
+        return mask
+
+    def present_in(self, mask: int, a: LinkRecord, b: LinkRecord) -> tuple[Comparison, ...]:
+        """The comparisons with data on both sides of a pair whose ``presence`` and-ed to
+        ``mask``: the same, in order, as asking each ``Comparison.present``."""
+        found = self._present_sets.get(mask)
+        if found is None:  # at most one entry per subset of the comparisons
+            among = tuple(c for bit, c in enumerate(self.comparisons) if mask >> bit & 1)
+            pairwise = any(c.asks_pair for c in among)
+            found = self._present_sets[mask] = (among, pairwise)
+        among, pairwise = found
+        if not pairwise:
+            return among
+        return tuple(c for c in among if not c.asks_pair or c.present(a, b))
+
+    @cached_property
+    def _present_sets(self) -> dict[int, tuple[tuple[Comparison, ...], bool]]:
+        """Mask -> its comparisons, and whether one of them is a pair's property."""
+        return {}
+
     def frequency(self, kind: str, token: bytes) -> float | None:
         """A token's share of the records counted, floored: a token seen once or never (not
         kept, for privacy) counts as seen once; None when no frequencies were counted."""

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sink.rows import ScoredEdge
 from stream_processors.resolve import terms
+from stream_processors.resolve.comparisons import Comparison
 from stream_processors.resolve.model import Model, Terms
 from stream_processors.resolve.records import LinkRecord
 
@@ -51,13 +52,21 @@ def score_pair(a: LinkRecord, b: LinkRecord, model: Model, live: Terms | None = 
 
 
 def score_reaching(
-    a: LinkRecord, b: LinkRecord, model: Model, at_least: float, live: Terms | None = None
+    a: LinkRecord,
+    b: LinkRecord,
+    model: Model,
+    at_least: float,
+    live: Terms | None = None,
+    present: Sequence[Comparison] | None = None,
 ) -> Score | None:
     """``score_pair``, or None as soon as the pair cannot reach ``at_least``: when the weight
     so far and the most each comparison still to look at can add (``Model.most``) fall short.
     Most candidate pairs are not linked, and their last comparisons need not be worked out.
-    A pair that gets a score gets the same as from ``score_pair`` (summed in the same order)."""
-    present = [c for c in model.comparisons if c.present(a, b)]  # the others weigh 0
+    A pair that gets a score gets the same as from ``score_pair`` (summed in the same order).
+    ``present``: the comparisons with data on both sides, where the caller knows them
+    (``Model.present_in``); the others weigh 0."""
+    if present is None:
+        present = [c for c in model.comparisons if c.present(a, b)]
     most, weights = model.most, model.level_weights
     total = model.prior_weight
     reach = total + sum(most[c.name] for c in present)

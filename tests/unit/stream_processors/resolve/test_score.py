@@ -249,3 +249,41 @@ def test_a_street_that_agrees_beside_a_town_that_does_not_still_counts(link: Mak
     assert _levels(home, link(locality="Kingston", **street))["locality"] == "dice_90"
     assert MODEL.weight("locality", "dice_90") > 0 > MODEL.weight("locality", "else")
     assert "locality" not in _levels(one_line, other_town)  # absent: no evidence either way
+
+
+def test_presence_worked_out_per_record_is_the_pairwise_presence(link: Make) -> None:
+    """The scorer of a batch works out once per record which comparisons it has the data for
+    (``Model.presence``) and takes a pair's comparisons from the two (``Model.present_in``):
+    the same comparisons, in the same order, as asking each comparison of the pair, and the
+    same scores, for records with and without each field (shared ids among them: a pair must
+    hold one in the same scheme)."""
+    variants: list[dict[str, object]] = [
+        {},
+        {"postcode": None, "nhs_number": None},
+        {"date_of_birth": None, "given_names": None},
+        {"sex": Sex.NOT_KNOWN, "family_name": None},
+        {"nhs_number": "9434765919"},
+        {"role": Role.PARENT, "nhs_number": None, "postcode": None},
+    ]
+    records = [link(**v) for v in variants]
+    records += [  # shared ids: in one scheme, in two, and in another scheme only
+        link(local_ids=[{"scheme": "client-index", "value": "CI123456"}]),
+        link(
+            local_ids=[
+                {"scheme": "client-index", "value": "CI123456"},
+                {"scheme": "family-case", "value": "F77"},
+            ]
+        ),
+        link(local_ids=[{"scheme": "family-case", "value": "F78"}]),
+    ]
+    live = MODEL.counted_terms(records)
+    masks = {id(r): MODEL.presence(r) for r in records}
+    assert len(set(masks.values())) > 4  # the records differ in what they hold
+    for a in records:
+        for b in records:
+            present = MODEL.present_in(masks[id(a)] & masks[id(b)], a, b)
+            assert list(present) == [c for c in MODEL.comparisons if c.present(a, b)]
+            for line in (-math.inf, MODEL.link_threshold):
+                assert score_reaching(a, b, MODEL, line, live, present) == score_reaching(
+                    a, b, MODEL, line, live
+                )
