@@ -115,7 +115,6 @@ def score_changed(
     ``live``: the store's term counts (``terms``), for a model without a table of its own."""
     edges = []
     seen: set[tuple[str, str]] = set()
-    masks: dict[str, int] = {}  # what data each record has: worked out once, not per pair
     for x, y in pairs:
         a, b = (x, y) if x < y else (y, x)
         if a == b or (a, b) in seen or a not in pool or b not in pool:
@@ -124,9 +123,7 @@ def score_changed(
         ra, rb = pool[a], pool[b]
         if ra.is_child != rb.is_child:
             continue  # a child and an adult are never one person: no need to score them
-        ma = masks[a] if a in masks else masks.setdefault(a, model.presence(ra))
-        mb = masks[b] if b in masks else masks.setdefault(b, model.presence(rb))
-        present = model.present_in(ma & mb, ra, rb)
+        present = model.present_in(model.presence(ra) & model.presence(rb), ra, rb)
         score = score_reaching(ra, rb, model, model.link_threshold, live, present)
         if score is not None and score.weight >= model.link_threshold:
             edges.append(ScoredEdge(a, b, score.weight, score.as_json(model.version)))

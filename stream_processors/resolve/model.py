@@ -100,12 +100,20 @@ class Model:
     def presence(self, record: LinkRecord) -> int:
         """A bit per comparison (in order) that ``record`` has the data for (``Comparison.
         holds``; one without it is asked of each pair): worked out once per record of a
-        batch, and-ed per pair (``present_in``)."""
-        mask = 0
-        for bit, comparison in enumerate(self.comparisons):
-            if comparison.holds is None or comparison.holds(record):
-                mask |= 1 << bit
+        batch, and-ed per pair (``present_in``); kept with the record, for this model."""
+        mask: int | None = record.memo.get(self._presence_key)
+        if mask is None:
+            mask = 0
+            for bit, comparison in enumerate(self.comparisons):
+                if comparison.holds is None or comparison.holds(record):
+                    mask |= 1 << bit
+            record.memo[self._presence_key] = mask
         return mask
+
+    @cached_property
+    def _presence_key(self) -> object:
+        """This model's key in a record's memo (an object of its own: never another's)."""
+        return object()
 
     def present_in(self, mask: int, a: LinkRecord, b: LinkRecord) -> tuple[Comparison, ...]:
         """The comparisons with data on both sides of a pair whose ``presence`` and-ed to

@@ -21,6 +21,9 @@ class LinkRecord:
     tokens: dict[str, bytes] = field(default_factory=dict)
     multi: dict[str, frozenset[bytes]] = field(default_factory=dict)  # e.g. former names
     encodings: dict[str, bytes] = field(default_factory=dict)
+    # what a model worked out of this record alone, kept while the record is (in the resolver's
+    # cache it meets many others over many batches): the model's own key -> its value
+    memo: dict[object, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def is_child(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections.abc import Callable
@@ -287,3 +288,15 @@ def test_presence_worked_out_per_record_is_the_pairwise_presence(link: Make) -> 
                 assert score_reaching(a, b, MODEL, line, live, present) == score_reaching(
                     a, b, MODEL, line, live
                 )
+
+
+def test_a_records_presence_is_kept_per_model(link: Make) -> None:
+    """A record is scored against many others over many batches, so its presence bits are
+    kept with it; two models (another order of comparisons: other bits) each get their own."""
+    record = link(postcode=None)
+    other = dataclasses.replace(MODEL, comparisons=tuple(reversed(MODEL.comparisons)))
+    first, second = MODEL.presence(record), other.presence(record)
+    assert first != second
+    assert (MODEL.presence(record), other.presence(record)) == (first, second)
+    n = len(MODEL.comparisons)
+    assert second == int(f"{first:0{n}b}"[::-1], 2)  # the same comparisons, bits reversed
