@@ -209,17 +209,18 @@ async def block_members(
     conn: Conn, tokens: list[bytes], cap: int
 ) -> dict[bytes, tuple[int, list[str] | None]]:
     """Each token's number of holders, and the holders themselves where they are ``cap`` or
-    fewer (a bigger block is skipped: its members are not fetched)."""
-    rows = await (
-        await conn.execute(
+    fewer (a bigger block is skipped: its members are not fetched). The result is a batch's
+    biggest (~50 members a record): read in binary, which psycopg parses in ~3/4 the time."""
+    async with conn.cursor(binary=True) as cur:
+        await cur.execute(
             """
         SELECT token, count(*),
                CASE WHEN count(*) <= %s THEN array_agg(record_key ORDER BY record_key) END
         FROM block_keys WHERE token = ANY(%b) GROUP BY token""",
             (cap, tokens),
         )
-    ).fetchall()
-    return {bytes(r[0]): (int(r[1]), list(r[2]) if r[2] is not None else None) for r in rows}
+        rows = await cur.fetchall()
+    return {r[0]: (r[1], r[2]) for r in rows}
 
 
 async def holders(conn: Conn, tokens: list[bytes]) -> list[str]:
