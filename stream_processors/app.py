@@ -14,7 +14,7 @@ import os
 import shutil
 import ssl
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -123,20 +123,34 @@ class ResumingApp(faust.App):
         group = self.conf.id
         db = Durable(self.offsets_dsn, "resume")  # waits out a PostgreSQL restart
 
-        async def seek_to_stored() -> dict[TP, int]:
+        async def seek_to_committed() -> dict[TP, int]:
             positions = dict(await kafka_committed())
             stored = await db.run(partial(stored_offsets, group=group))
-            for tp in consumer.assignment():
-                offset = stored.get((tp.topic, tp.partition))
-                if offset is not None and positions.get(tp) != offset:
-                    await consumer.seek(tp, offset)
-                    positions[tp] = offset
+            positions = await seek_to_stored(consumer, positions, stored)
             log.info("resuming at the offsets stored with the writes (%d partitions)", len(stored))
             return positions
 
-        consumer.seek_to_committed = seek_to_stored
+        consumer.seek_to_committed = seek_to_committed
         consumer.wait_first = fast_wait_first(consumer.wait_first, consumer.suspend_flow)
         return consumer
+
+
+async def seek_to_stored(
+    consumer: Any, positions: Mapping[TP, int], stored: Mapping[tuple[str, int], int]
+) -> dict[TP, int]:
+    """Each assigned partition whose stored offset is not where Kafka's committed one put it
+    (``positions``) moves there; returns the positions after. One ``seek_wait``, which runs on
+    the consumer's own thread: faust's ``seek`` calls aiokafka's in the caller's thread while
+    the fetcher's thread may be draining that partition, and a rebalance then crashes the
+    worker (``KeyError`` in aiokafka's ``Fetcher.fetched_records``, robinhood/aiokafka#19)."""
+    moves = {}
+    for tp in consumer.assignment():
+        offset = stored.get((tp.topic, tp.partition))
+        if offset is not None and positions.get(tp) != offset:
+            moves[tp] = offset
+    if moves:
+        await consumer.seek_wait(moves)
+    return {**positions, **moves}
 
 
 @contextlib.contextmanager
