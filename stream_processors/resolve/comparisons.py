@@ -161,20 +161,16 @@ class Comparison:
     """An ordered list of levels; ``present`` tells whether both sides have the data, and
     ``holds`` whether one side has what it takes (a batch asks it once per record, not once
     per pair): ``present`` is ``holds(a) and holds(b)``, or for a ``pairwise`` comparison
-    implies it (shared ids: the two must hold one in the same scheme)."""
+    implies it and is asked of the pair as well (shared ids: the two must hold one in the
+    same scheme). Without a ``holds`` of its own, a comparison is asked of each pair."""
 
     name: str
     present: Predicate = field(compare=False)
     levels: tuple[Level, ...] = ()
     otherwise: str = "else"
     spec: dict[str, Any] = field(default_factory=dict)  # as in the file, without the levels
-    holds: Holds | None = field(default=None, compare=False)  # None: always pairwise
-    pairwise: bool = False
-
-    @property
-    def asks_pair(self) -> bool:
-        """Whether ``present`` must be asked of each pair (``holds`` does not settle it)."""
-        return self.pairwise or self.holds is None
+    holds: Holds = field(default=lambda _: True, compare=False)
+    pairwise: bool = True
 
     def level(self, a: LinkRecord, b: LinkRecord) -> str:
         return self.applying(a, b) if self.present(a, b) else NULL

@@ -99,13 +99,13 @@ class Model:
 
     def presence(self, record: LinkRecord) -> int:
         """A bit per comparison (in order) that ``record`` has the data for (``Comparison.
-        holds``; one without it is asked of each pair): worked out once per record of a
-        batch, and-ed per pair (``present_in``); kept with the record, for this model."""
+        holds``): worked out once per record of a batch, and-ed per pair (``present_in``);
+        kept with the record, for this model."""
         mask: int | None = record.memo.get(self._presence_key)
         if mask is None:
             mask = 0
             for bit, comparison in enumerate(self.comparisons):
-                if comparison.holds is None or comparison.holds(record):
+                if comparison.holds(record):
                     mask |= 1 << bit
             record.memo[self._presence_key] = mask
         return mask
@@ -121,12 +121,12 @@ class Model:
         found = self._present_sets.get(mask)
         if found is None:  # at most one entry per subset of the comparisons
             among = tuple(c for bit, c in enumerate(self.comparisons) if mask >> bit & 1)
-            pairwise = any(c.asks_pair for c in among)
+            pairwise = any(c.pairwise for c in among)
             found = self._present_sets[mask] = (among, pairwise)
         among, pairwise = found
         if not pairwise:
             return among
-        return tuple(c for c in among if not c.asks_pair or c.present(a, b))
+        return tuple(c for c in among if not c.pairwise or c.present(a, b))
 
     @cached_property
     def _present_sets(self) -> dict[int, tuple[tuple[Comparison, ...], bool]]:
