@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from functools import partial
 from typing import Any, cast
 
@@ -43,7 +43,7 @@ from stream_processors.resolve import terms
 from stream_processors.resolve.batch import (
     Incoming,
     Prepared,
-    prepare,
+    preparing,
     recluster,
     score_changed,
     sort_batch,
@@ -55,6 +55,7 @@ from stream_processors.resolve.model import Model, configured_model
 from stream_processors.resolve.plan import plan_activity, plan_batch, under_key_versions
 from stream_processors.resolve.records import LinkRecord, from_pseudo
 from stream_processors.resolve.score import relinked
+from stream_processors.turns import in_turns, run_through
 
 log = logging.getLogger(__name__)
 PSEUDO_TYPES = ("PseudoRecord", "PseudoActivity")
@@ -62,6 +63,7 @@ BLOCKING_STATE = "blocking_rules"
 MODEL_STATE = "resolver_model"  # the model the resolver runs: ``earlylink relink`` must match it
 QUARANTINE_STATE = "quarantine_read_with"  # the catalogue that read every unread row
 RELINK_STATE = "relink"  # how far ``earlylink relink`` got, with which model
+TURN_S = 0.001  # decoding gives the landing batch a turn this often (``decode_in_turns``)
 SIZE_EVERY = 200  # batches between counts of the store's active records (``check_size``)
 
 
@@ -206,10 +208,22 @@ class Resolver:
         return done
 
     def decode_all(self, batch: Sequence[RawMessage]) -> Incoming:
+        """The batch decoded, sorted (``sort_batch``) and prepared for linkage (``prepare``)."""
+        return run_through(self._decoding(batch))
+
+    async def decode_in_turns(self, batch: Sequence[RawMessage]) -> Incoming:
+        """``decode_all``, giving the event loop a turn at least every ``TURN_S``: the batch
+        before this one lands meanwhile, and each of its statements goes on as soon as it is
+        answered rather than after the whole batch is decoded (``in_turns``)."""
+        return await in_turns(self._decoding(batch), TURN_S)
+
+    def _decoding(self, batch: Sequence[RawMessage]) -> Generator[None, None, Incoming]:
+        """``decode_all`` step by step: it yields after each message and each record."""
         decoded = []
         undecodable = []
         where: dict[int, tuple[str, int, int]] = {}  # id of a decoded record -> its message
         for message in batch:
+            yield
             position = (message.topic, message.partition, message.offset)
             try:
                 event = self.codec.decode(message.value)
@@ -232,7 +246,9 @@ class Resolver:
         incoming = sort_batch(decoded)
         incoming.undecodable = undecodable
         incoming.positions = {k: where[id(r)] for k, r in incoming.persons.items()}
-        incoming.prepared = prepare(incoming, self.versions.working, self.model.blocking)
+        incoming.prepared = yield from preparing(
+            incoming, self.versions.working, self.model.blocking
+        )
         return incoming
 
     async def load(self, conn: graph.Conn, keys: Iterable[str]) -> dict[str, LinkRecord]:
@@ -552,7 +568,7 @@ def build(settings: Settings) -> faust.App:
                 with exit_on_failure("resolve", batch):
                     started = time.monotonic()
                     await prepare_lookups(resolver.codec, batch, patience)
-                    incoming = resolver.decode_all(batch)  # while the previous batch lands
+                    incoming = await resolver.decode_in_turns(batch)  # as the last batch lands
                     await lands.hand_over(land(db, out, batch, incoming, started), batch)
 
     return app

@@ -3,7 +3,7 @@ to score, and the new clustering of the affected components."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +14,7 @@ from stream_processors.resolve.constraints import cannot_link
 from stream_processors.resolve.model import TWIN_NAME_DICE, Model, Terms
 from stream_processors.resolve.records import LinkRecord, from_pseudo
 from stream_processors.resolve.score import score_reaching
+from stream_processors.turns import run_through
 
 
 @dataclass
@@ -54,8 +55,16 @@ def prepare(incoming: Incoming, key_version: int, rules: Sequence[BlockingRule])
     A record that cannot be read so (a foreign writer's token too long for a key) is left out:
     under the lock it fails again where one message's failure is set aside with its reason
     (``stream_processors.isolate``), rather than here, where it would stop the processor."""
+    return run_through(preparing(incoming, key_version, rules))
+
+
+def preparing(
+    incoming: Incoming, key_version: int, rules: Sequence[BlockingRule]
+) -> Generator[None, None, Prepared]:
+    """``prepare`` step by step: it yields after each record (``turns``)."""
     records, keys = {}, {}
     for key, record in incoming.persons.items():
+        yield
         ready = _prepared(record, key_version, rules) if record["consent"] == "PERMITTED" else None
         if ready is not None:
             records[key], keys[key] = ready
