@@ -154,14 +154,16 @@ class Pseudonymiser:
             return self._person(message, record, base, raw_timestamp_ms)
         return self._activity(message, decoded.event_type, record, base, raw_timestamp_ms)
 
-    def outgoing_envelope(self, envelope: dict[str, Any]) -> dict[str, Any]:
+    @staticmethod
+    def outgoing_envelope(envelope: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
         """The envelope the pseudonymised topic and the store see: the event id keyed (a
         source's own event log cannot join it back to a raw identity; repeats keep one id),
         and the event time cut to its month (for a births feed the exact event time is the
-        date of birth, which the record's DOB token would then give away)."""
+        date of birth, which the record's DOB token would then give away). ``base``: the
+        ledger's view of the event, whose event id is already keyed (``keyed_event_id``)."""
         when = envelope["event_time"]
         month = when.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        return {**envelope, "event_id": self.keyed_event_id(envelope), "event_time": month}
+        return {**envelope, "event_id": uuid.UUID(base["event_id"]), "event_time": month}
 
     def keyed_event_id(self, envelope: dict[str, Any]) -> uuid.UUID:
         """The event id under the key: the same for repeats, unknown to the source's log. The
@@ -194,7 +196,7 @@ class Pseudonymiser:
                 clean,
             )
         pseudo = {
-            "envelope": self.outgoing_envelope(record["envelope"]),
+            "envelope": self.outgoing_envelope(record["envelope"], base),
             "record_key": key,
             "record_version": record["record_version"],
             "role": record["role"],
@@ -254,7 +256,7 @@ class Pseudonymiser:
         key = self.record_key(source, record_id)
         item = record.get("contact_id") or record.get("measure_id")
         pseudo = {
-            "envelope": self.outgoing_envelope(record["envelope"]),
+            "envelope": self.outgoing_envelope(record["envelope"], base),
             "kind": ACTIVITY_KIND[event_type],
             "record_key": key,
             "item_key": self.keyring.identifier("item", f"{source}|{item}").hex() if item else None,
