@@ -81,6 +81,8 @@ class Catalogue:
         self._by_type: dict[str, dict[int, SchemaVersion]] = {}
         for v in versions:
             self._by_type.setdefault(v.event_type, {})[v.version] = v
+        # asked for every event a stage reads or writes: looked up, not sorted each time
+        self._latest = {t: by[max(by)] for t, by in self._by_type.items()}
 
     @property
     def event_types(self) -> list[str]:
@@ -90,9 +92,10 @@ class Catalogue:
         return [self._by_type[event_type][n] for n in sorted(self._by_type[event_type])]
 
     def latest(self, event_type: str) -> SchemaVersion:
-        if event_type not in self._by_type:
-            raise ContractError(f"unknown event type {event_type!r}")
-        return self.versions(event_type)[-1]
+        try:
+            return self._latest[event_type]
+        except KeyError:
+            raise ContractError(f"unknown event type {event_type!r}") from None
 
     def get(self, event_type: str, version: int) -> SchemaVersion:
         try:

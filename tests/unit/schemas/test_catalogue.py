@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastavro import schemaless_reader, schemaless_writer
 
+from core.errors import ContractError
 from schemas.catalogue import Catalogue, catalogue, load_from_files
 from schemas.compat import reads, violations
 from schemas.models import MODELS
@@ -61,6 +62,19 @@ def test_the_digest_changes_with_the_versions_a_catalogue_reads() -> None:
     assert Catalogue(list(reversed(versions))).digest == shipped.digest  # order does not count
     assert Catalogue(versions[:-1]).digest != shipped.digest
     assert len(shipped.digest) == 16 and int(shipped.digest, 16) >= 0
+
+
+def test_latest_is_the_highest_version_whatever_the_order_given() -> None:
+    shipped = catalogue()
+    versions = [v for t in shipped.event_types for v in shipped.versions(t)]
+    for given in (versions, list(reversed(versions))):
+        built = Catalogue(given)
+        for event_type in shipped.event_types:
+            newest = max(v.version for v in versions if v.event_type == event_type)
+            assert built.latest(event_type).version == newest
+    assert shipped.latest("PseudoRecord").version >= 4
+    with pytest.raises(ContractError, match="unknown event type 'Nope'"):
+        shipped.latest("Nope")
 
 
 def _sample(event_type: str, make_person: Any) -> dict[str, Any]:
