@@ -2,8 +2,9 @@
 micro-batch (records, blocking index, edges, persons, memberships, aliases, history, relations,
 contacts, outcomes, audit, offsets), then merges and splits on the identity-change topic.
 
-A batch is decoded as it arrives; its transaction runs as the batch's landing
-(``stream_processors.landing``): after the previous batch's, while the next one is taken.
+A batch is decoded as it arrives, in turns (``stream_processors.turns``) with the landing of
+the batch before it; its transaction runs as the batch's landing (``stream_processors.landing``):
+after the previous batch's, while the next one is taken and decoded.
 
 The agent decodes, calls the pure resolution library and writes through ``sink.graph``.
 """
