@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Generator
+from collections.abc import Awaitable, Callable, Generator
 
 import pytest
 
@@ -32,47 +32,41 @@ def test_in_turns_returns_the_same_result() -> None:
     assert asyncio.run(in_turns(_summing(10), 0.001)) == 45
 
 
+async def _waiter_and_work(work: Callable[[], Awaitable[object]]) -> tuple[float, float]:
+    """When a task waiting on an answer given before ``work`` starts goes on, and when the
+    work ends."""
+    answered = asyncio.get_running_loop().create_future()
+    went_on: list[float] = []
+
+    async def waiting() -> None:
+        await answered
+        went_on.append(time.perf_counter())
+
+    task = asyncio.create_task(waiting())
+    await asyncio.sleep(0)  # the task is waiting
+    answered.set_result(None)
+    await work()
+    ended = time.perf_counter()
+    await task
+    return went_on[0], ended
+
+
 def test_a_waiting_coroutine_goes_on_between_turns() -> None:
-    """A task waiting on something answered early runs before the work ends, not after."""
+    """A task waiting on something answered early runs near the start of the work (~0.1 s
+    of it), not after."""
 
-    async def scenario() -> tuple[float, float]:
-        answered = asyncio.get_running_loop().create_future()
-        went_on: list[float] = []
+    async def work() -> int:
+        return await in_turns(_summing(50, step_s=0.002), 0.005)
 
-        async def waiting() -> None:
-            await answered
-            went_on.append(time.perf_counter())
-
-        task = asyncio.create_task(waiting())
-        await asyncio.sleep(0)  # the task is waiting
-        answered.set_result(None)
-        await in_turns(_summing(50, step_s=0.002), 0.005)  # ~0.1 s of work
-        ended = time.perf_counter()
-        await task
-        return went_on[0], ended
-
-    went_on, ended = asyncio.run(scenario())
-    assert ended - went_on > 0.05  # it went on near the start of the work
+    went_on, ended = asyncio.run(_waiter_and_work(work))
+    assert ended - went_on > 0.05
 
 
 def test_without_turns_the_waiting_coroutine_waits_for_the_end() -> None:
-    """The contrast: one long step holds the loop (what ``in_turns`` is for)."""
+    """The contrast: the same work in one go holds the loop (what ``in_turns`` is for)."""
 
-    async def scenario() -> tuple[float, float]:
-        answered = asyncio.get_running_loop().create_future()
-        went_on: list[float] = []
+    async def work() -> int:
+        return run_through(_summing(50, step_s=0.002))
 
-        async def waiting() -> None:
-            await answered
-            went_on.append(time.perf_counter())
-
-        task = asyncio.create_task(waiting())
-        await asyncio.sleep(0)
-        answered.set_result(None)
-        run_through(_summing(50, step_s=0.002))
-        ended = time.perf_counter()
-        await task
-        return went_on[0], ended
-
-    went_on, ended = asyncio.run(scenario())
+    went_on, ended = asyncio.run(_waiter_and_work(work))
     assert went_on >= ended
