@@ -36,6 +36,7 @@ FIGURES: dict[str, tuple[str, ...]] = {
         "date_of_birth_complete",
         "postcode_complete",
         "address_complete",
+        "locality_complete",
         "rejected",
         "field_issues",
         "consent_suppressed",
@@ -50,6 +51,7 @@ COMPLETENESS = (
     "date_of_birth_complete",
     "postcode_complete",
     "address_complete",
+    "locality_complete",
 )
 
 

@@ -71,9 +71,10 @@ def _tables() -> dict[str, Table]:
                 "date_of_birth_complete",
                 "postcode_complete",
                 "address_complete",
+                "locality_complete",
                 "rejected",
             ],
-            [("hv", Decimal("0.9"), 1, 1, Decimal("0.95"), 1, 1, None)],
+            [("hv", Decimal("0.9"), 1, 1, Decimal("0.95"), 1, 1, Decimal("0.4"), None)],
         ),
     }
 
