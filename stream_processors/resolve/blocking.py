@@ -112,11 +112,13 @@ class BlockingRule:
             ]
         plain = self._plain
         if plain is not None and record.multi.keys().isdisjoint(plain):
-            tokens = record.tokens
-            combination = tuple([tokens.get(kind) for kind in plain])
-            if None in combination:
-                return []
-            combinations: list[tuple[bytes, ...]] = [combination]  # type: ignore[list-item]
+            found = []
+            for kind in plain:
+                token = record.tokens.get(kind)
+                if token is None:
+                    return []
+                found.append(token)
+            combinations = [tuple(found)]
         else:
             options = [self._part(record, kinds) for kinds in self.parts]
             if not all(options):
