@@ -4,10 +4,12 @@
 throwaway git worktree and runs ``bench.end_to_end`` (the backlog's sustained rate, a short
 1,000 events/s phase) there and in this tree in turn, ``--rounds`` times each, so the two
 share the machine's state and drift; absolute rates vary ±40 % between machines, the ratio
-is what compares. Each run has its own database and topics; the other commit runs its own
-code, with this interpreter and packages, on this machine's stack (an older release that
-reads no stored password gets the embedded server's owner password as ``PGPASSWORD``, in
-its environment only).
+is what compares. The tree that goes first alternates round by round (``in_turn``), so a
+drift within a round, or whatever a run leaves behind for the next, favours neither. Each
+run has its own database and topics; the other commit runs its own code, with this
+interpreter and packages, on this machine's stack (an older release that reads no stored
+password gets the embedded server's owner password as ``PGPASSWORD``, in its environment
+only).
 """
 
 from __future__ import annotations
@@ -53,6 +55,13 @@ def run_once(tree: Path, backlog: int) -> tuple[float, str]:
     return float(rate[1].replace(",", "")), cpu[1].strip() if cpu else ""
 
 
+def in_turn(trees: dict[str, Path], round_: int) -> dict[str, Path]:
+    """The trees in the order round ``round_`` (from 1) runs them: as given in odd rounds,
+    reversed in even ones."""
+    names = list(trees) if round_ % 2 else list(reversed(trees))
+    return {name: trees[name] for name in names}
+
+
 def _worktree(commit: str, folder: Path) -> str:
     git = ["git", "-C", str(ROOT)]
     subprocess.run(
@@ -78,7 +87,7 @@ def main() -> None:
     print("| round | commit | sustained events/s | CPU per event (µs) |\n| --- | --- | --- | --- |")
     try:
         for round_ in range(1, args.rounds + 1):
-            for name, tree in trees.items():
+            for name, tree in in_turn(trees, round_).items():
                 rate, cpu = run_once(tree, args.backlog)
                 rates[name].append(rate)
                 print(f"| {round_} | {name} | {rate:,.0f} | {cpu} |", flush=True)
