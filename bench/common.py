@@ -8,9 +8,11 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
+from core.errors import ConfigurationError
 from core.settings import DatabaseSettings, KafkaSettings, ProcessorSettings, Settings
 from earlylink.database import prepare_database
 from earlylink.processors import remaining
@@ -19,6 +21,7 @@ from producers.synthetic.services import SERVICES
 from sink import admin
 from sink.sources import add_sources
 from stream_processors.app import remove_data_folders
+from stream_processors.resolve.model import Model
 
 SECRET = "5a" * 32  # a throwaway benchmark secret, never a deployment's
 
@@ -118,3 +121,26 @@ def drain_rate(
     finally:
         for proc in procs:
             stop(proc)
+
+
+def keeping_rules(model: Model, names: Sequence[str]) -> Model:
+    """``model`` with only the blocking rules ``names``, in its own order: what a group of
+    rules costs end to end and what blocking recall it gives (``--keep-rules``)."""
+    have = [rule.name for rule in model.blocking]
+    unknown = [name for name in names if name not in have]
+    if unknown:
+        raise ConfigurationError(
+            f"no blocking rule named {', '.join(map(repr, unknown))}; the model has "
+            + ", ".join(have)
+        )
+    data = model.to_json()
+    data["blocking"] = [spec for spec in data["blocking"] if spec["name"] in names]
+    return Model.from_json(data)
+
+
+def written_model(model: Model, folder: Path) -> Path:
+    """``model`` saved in ``folder``, for processors to read
+    (``EARLYLINK_PROCESSOR_MODEL_PATH``)."""
+    path = folder / f"model-{model.version}.json"
+    model.save(path)
+    return path

@@ -8,7 +8,7 @@ sequence-neutral), so this reads the same partition in a fraction of the time;
 ``bench.linkage_quality`` is the measurement of record, streamed, with Splink beside it.
 
 ``python -m bench.linkage_offline [--only FEBRL1,FEBRL2,borough] [--families N] [--model M]
-[--misses N] [--unblocked N]``
+[--keep-rules a,b,...] [--misses N] [--unblocked N]``
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bench.common import keeping_rules
 from bench.linkage_quality import joined, true_pairs
 from core.settings import LinkageSettings
 from earlylink.evaluation import EXCLUDED
@@ -197,6 +198,9 @@ def main() -> None:
     parser.add_argument("--only", default="FEBRL1,FEBRL2,borough")
     parser.add_argument("--families", type=int, default=2000)
     parser.add_argument("--model", type=Path, default=None, help="a model file to start from")
+    parser.add_argument(
+        "--keep-rules", help="comma-separated blocking rules: the model with only these"
+    )
     parser.add_argument("--misses", type=int, default=0, help="list this many wrong pairs")
     parser.add_argument(
         "--unblocked",
@@ -216,6 +220,8 @@ def main() -> None:
         started = time.perf_counter()
         data = makers[name]()
         shipped = load_model(args.model)
+        if args.keep_rules:
+            shipped = keeping_rules(shipped, args.keep_rules.split(","))
         print(_row(data, "shipped", shipped, time.perf_counter() - started), flush=True)
         sized = replace(shipped, prior=1 / len(data.records))  # EXPECTED_RECORDS = the count
         print(_row(data, "shipped, prior 1/records", sized, 0.0), flush=True)
