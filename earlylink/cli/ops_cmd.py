@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from core.settings import get_settings
+from core.settings import Settings, get_settings
 
 console = Console()
 
@@ -79,4 +79,25 @@ def status() -> None:
             f"{lags.get(settings.kafka.group(name), 0):,}",
             f"http://127.0.0.1:{port}/status  /metrics  /health" if live else "-",
         )
+    console.print(table)
+    _linkage(settings)
+
+
+def _linkage(settings: Settings) -> None:
+    """The linkage model against the store's traces of it, and the next step."""
+    from core.errors import SinkError
+    from earlylink.linkage_status import linkage_rows, stored
+    from stream_processors.resolve.model import configured_model
+
+    try:
+        store = stored(settings.database_dsn)
+    except SinkError as exc:  # the stack's table above says which service is down
+        console.print(f"linkage: {exc}")
+        return
+    table = Table(title="linkage", show_header=False)
+    table.add_column("what")
+    table.add_column("state")
+    rows = linkage_rows(configured_model(settings), settings.processor.model_path, store)
+    for label, text in rows:
+        table.add_row(label, text)
     console.print(table)
