@@ -12,6 +12,7 @@ from rich.table import Table
 from core.settings import Settings
 from earlylink.database import prepare_database
 from earlylink.evaluation import evaluate
+from earlylink.linkage_status import by_running, stored
 from earlylink.processors import (
     PROCESSORS,
     check_offsets,
@@ -155,7 +156,16 @@ def summary(settings: Settings, result: DemoResult, console: Console) -> None:
     table.add_row("publish rate", f"{result.published.events / result.published.seconds:,.0f}/s")
     table.add_row("pipeline caught up after publishing", f"{result.catch_up_s:.1f}s")
     table.add_row("total time", f"{result.total_s:.1f}s")
+    current, links = by_running(stored(settings.database_dsn))
+    table.add_row("links scored by the resolver's model", f"{current:,} of {links:,}")
     console.print(table)
+    if current < links:
+        console.print(
+            f"[yellow]note:[/] {links - current:,} links in this store were scored by older"
+            " models (earlier runs), and the figures against the truth describe them: "
+            f"`{_as_resolved(result.sized)}earlylink relink` re-scores them with this one",
+            highlight=False,
+        )
     console.print(
         f"ground truth: {result.published.truth_path}; more: `earlylink dq`, "
         f"`earlylink reconcile`, `{_as_resolved(result.sized)}earlylink evaluate`"

@@ -39,6 +39,13 @@ def stored(dsn: str) -> Stored:
     )
 
 
+def by_running(store: Stored) -> tuple[int, int]:
+    """(links scored by the model the resolver last ran here, all links): the rest were
+    scored by older models, and a graph's figures describe them until ``earlylink relink``."""
+    current = store.links.get(store.running, 0) if store.running is not None else 0
+    return current, sum(store.links.values())
+
+
 def trained(model: Model) -> bool:
     """Whether the model was trained on a store: ``earlylink train`` writes its own term
     frequencies, which the shipped model takes from the store instead."""

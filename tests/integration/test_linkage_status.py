@@ -15,7 +15,7 @@ from psycopg.conninfo import make_conninfo
 
 from core.errors import SinkError
 from core.settings import Settings
-from earlylink.linkage_status import Stored, linkage_rows, stored
+from earlylink.linkage_status import Stored, by_running, linkage_rows, stored
 from earlylink.relink import Relinker
 from producers.synthetic.timeline import BoroughGenerator
 from schemas.catalogue import catalogue
@@ -90,12 +90,14 @@ def test_status_follows_a_deployment_from_the_shipped_model_to_a_relink(
     store = stored(settings.database_dsn)
     older = store.links.get(shipped.version, 0)
     assert store.running == trained.version and older > 0
+    assert by_running(store) == (store.links[trained.version], store.links[trained.version] + older)
     rows = _rows(settings, store)
     assert rows["next step"] == f"earlylink relink: {older:,} links were scored by older models"
 
     report = asyncio.run(Relinker(settings, 50).run())
     store = stored(settings.database_dsn)
     assert set(store.links) == {trained.version}
+    assert by_running(store) == (store.links[trained.version],) * 2
     rows = _rows(settings, store)
     assert rows["relink"] == f"done with this model ({report.records:,} records)"
     assert "next step" not in rows

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from earlylink.linkage_status import Stored, linkage_rows
+from earlylink.linkage_status import Stored, by_running, linkage_rows
 from earlylink.relink import RelinkState
 from stream_processors.resolve.model import load_model
 
@@ -100,3 +100,10 @@ def test_an_empty_store_has_no_links_and_no_next_step() -> None:
     assert rows["resolver runs"].startswith("none yet")
     assert rows["links"] == "none yet"
     assert "next step" not in rows
+
+
+def test_links_are_counted_against_the_model_the_resolver_runs() -> None:
+    store = Stored("b", None, 10, {"a": 7, "b": 3, "c": 1})
+    assert by_running(store) == (3, 11)
+    assert by_running(Stored(None, None, 0, {})) == (0, 0)
+    assert by_running(Stored(None, None, 5, {"a": 2})) == (0, 2)  # never ran here: none are its
